@@ -1,6 +1,6 @@
 // Forged, damaged and mis-rooted quotes are rejected with typed errors: byte flips anywhere in
 // the signed parts, truncation, random bytes, a foreign root and times outside validity.
-import assert from 'node:assert/strict';
+import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {

@@ -1,6 +1,6 @@
 // Every real quote in test/vectors/tee verifies, with its matching collateral where there is
 // one; claims and TCB statuses are compared with the values the vector README lists.
-import assert from 'node:assert/strict';
+import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   parseQuote,
