@@ -14,7 +14,6 @@ export const Tag = {
   utcTime: 0x17,
   generalizedTime: 0x18,
   sequence: 0x30,
-  set: 0x31,
 } as const;
 
 /** A context-specific constructed tag [n], as used for explicit tagging. */
@@ -92,7 +91,7 @@ export class DerNode {
     return this;
   }
 
-  /** The elements inside a constructed value (SEQUENCE, SET, explicit tag, or OCTET STRING wrapper). */
+  /** The elements inside a constructed value (SEQUENCE, SET or explicit tag). */
   children(): DerNode[] {
     const out: DerNode[] = [];
     let offset = 0;
@@ -103,11 +102,6 @@ export class DerNode {
       offset = end;
     }
     return out;
-  }
-
-  /** The single element encoded inside this one's content (e.g. an extension's OCTET STRING). */
-  inner(): DerNode {
-    return DerNode.parse(this.content, `${this.path}/inner`, this.fail);
   }
 
   /** Child `index`, which must exist. */

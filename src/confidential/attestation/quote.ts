@@ -18,6 +18,7 @@ export interface QuoteHeader {
   readonly version: 3 | 4 | 5;
   readonly attestationKeyType: number;
   readonly teeType: number;
+  /** QE and PCE SVN in SGX headers; reserved (zero) in TDX headers. Not used for TCB decisions. */
   readonly qeSvn: number;
   readonly pceSvn: number;
   readonly qeVendorId: Uint8Array;
