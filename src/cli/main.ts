@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// The `sepal` command line: a table of subcommands, each loaded only when it runs so that a
+// command's dependencies (TensorFlow.js, SQLite, …) cost nothing to the others.
+import { UsageError } from './usage.js';
+
+interface Command {
+  summary: string;
+  run(argv: string[]): Promise<number>;
+}
+
+const commands: Record<string, Command> = {
+  'secagg simulate': {
+    summary: 'simulate one SecAgg/SecAgg+ round in one process and check its result',
+    run: async (argv) => (await import('./secagg-simulate.js')).main(argv),
+  },
+  'attest verify': {
+    summary: 'verify an Intel SGX/TDX DCAP quote against collateral and a policy',
+    run: async (argv) => (await import('./attest-verify.js')).main(argv),
+  },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = Object.entries(commands).map(
+    ([name, command]) => `  sepal ${name.padEnd(width)}  ${command.summary}`,
+  );
+  return ['Usage:', ...lines, '', 'Run a command with --help for its options.'].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const name = Object.keys(commands).find((candidate) => {
+    const words = candidate.split(' ');
+    return words.every((word, i) => argv[i] === word);
+  });
+  if (name === undefined) {
+    const asked = argv.length === 0 || argv[0] === '--help' || argv[0] === 'help';
+    (asked ? console.log : console.error)(help());
+    return asked ? 0 : 2;
+  }
+  const command = commands[name] as Command;
+  try {
+    return await command.run(argv.slice(name.split(' ').length));
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`sepal ${name}: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,117 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  hkdfSync,
+  type KeyObject,
+} from 'node:crypto';
+import type { CryptoBackend } from './backend.js';
+import { AuthenticationError, LowOrderPointError } from './errors.js';
+import { isAllZero } from './bytes.js';
+
+// DER prefixes that wrap a raw 32-byte X25519 key as PKCS#8 / SubjectPublicKeyInfo (RFC 8410).
+const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+const SPKI_X25519_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+const TAG_BYTES = 16;
+// Keystream is produced by encrypting zeros; one shared read-only source block bounds allocation.
+const ZEROS = new Uint8Array(1 << 16);
+
+// Importing a raw key into OpenSSL costs more than the agreement; a client agrees with every
+// neighbour using the same private key, so its KeyObject is cached against the array's identity.
+const privateKeyObjects = new WeakMap<Uint8Array, KeyObject>();
+
+function privateKeyObject(privateKey: Uint8Array): KeyObject {
+  let key = privateKeyObjects.get(privateKey);
+  if (key === undefined) {
+    if (privateKey.length !== 32) throw new RangeError('X25519 private key must be 32 bytes');
+    key = createPrivateKey({
+      key: Buffer.concat([PKCS8_X25519_PREFIX, privateKey]),
+      format: 'der',
+      type: 'pkcs8',
+    });
+    privateKeyObjects.set(privateKey, key);
+  }
+  return key;
+}
+
+function publicKeyObject(publicKey: Uint8Array): KeyObject {
+  if (publicKey.length !== 32) throw new RangeError('X25519 public key must be 32 bytes');
+  return createPublicKey({
+    key: Buffer.concat([SPKI_X25519_PREFIX, publicKey]),
+    format: 'der',
+    type: 'spki',
+  });
+}
+
+function asBytes(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+export const nodeBackend: CryptoBackend = {
+  name: 'node',
+
+  x25519PublicKey(privateKey) {
+    const spki = createPublicKey(privateKeyObject(privateKey)).export({
+      format: 'der',
+      type: 'spki',
+    });
+    return asBytes(spki.subarray(SPKI_X25519_PREFIX.length));
+  },
+
+  x25519(privateKey, publicKey) {
+    let secret: Buffer;
+    try {
+      secret = diffieHellman({
+        privateKey: privateKeyObject(privateKey),
+        publicKey: publicKeyObject(publicKey),
+      });
+    } catch (error) {
+      // OpenSSL refuses to derive an all-zero secret; report it as the small-order key it is.
+      if (error instanceof Error && /derive|derivation/i.test(error.message)) {
+        throw new LowOrderPointError();
+      }
+      throw error;
+    }
+    if (isAllZero(secret)) throw new LowOrderPointError();
+    return asBytes(secret);
+  },
+
+  hkdfSha256(ikm, salt, info, length) {
+    return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
+  },
+
+  aes256GcmSeal(key, nonce, plaintext, aad) {
+    const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+    cipher.setAAD(aad);
+    const body = cipher.update(plaintext);
+    const final = cipher.final();
+    return asBytes(Buffer.concat([body, final, cipher.getAuthTag()]));
+  },
+
+  aes256GcmOpen(key, nonce, sealed, aad) {
+    if (sealed.length < TAG_BYTES) throw new AuthenticationError();
+    const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+    decipher.setAAD(aad);
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+    const body = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
+    try {
+      return asBytes(Buffer.concat([body, decipher.final()]));
+    } catch {
+      throw new AuthenticationError();
+    }
+  },
+
+  aes256CtrKeystream(key, iv) {
+    const cipher = createCipheriv('aes-256-ctr', key, iv);
+    return (byteLength) => {
+      const out = new Uint8Array(byteLength);
+      for (let offset = 0; offset < byteLength; offset += ZEROS.length) {
+        const n = Math.min(ZEROS.length, byteLength - offset);
+        out.set(cipher.update(ZEROS.subarray(0, n)), offset);
+      }
+      return out;
+    };
+  },
+};

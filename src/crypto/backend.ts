@@ -1,0 +1,47 @@
+/**
+ * The one seam between Sepal's cryptography and the platform it runs on.
+ *
+ * Every primitive Sepal uses is reached through a {@link CryptoBackend}. Two implementations exist
+ * and must agree bit for bit (the test suite runs the published vectors through both):
+ * - `node`: node:crypto (OpenSSL, AES-NI): the fast path for servers and simulations;
+ * - `portable`: the audited @noble libraries: runs in any JavaScript engine, including browsers.
+ *
+ * The interface is synchronous on purpose. WebCrypto is asynchronous only, which would turn every
+ * step of the SecAgg state machines into a promise and cost a microtask per share; @noble gives
+ * browsers the same primitives synchronously.
+ */
+export { AuthenticationError, LowOrderPointError } from './errors.js';
+
+export interface CryptoBackend {
+  readonly name: 'node' | 'portable';
+  /** X25519 public key of a 32-byte private key (RFC 7748; the scalar is clamped inside). */
+  x25519PublicKey(privateKey: Uint8Array): Uint8Array;
+  /**
+   * Raw X25519 shared secret. Throws {@link LowOrderPointError} when the result is all zero, which
+   * happens exactly when the peer's public key has small order (RFC 7748 §6.1).
+   */
+  x25519(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+  hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+  /** AES-256-GCM; returns ciphertext ‖ 16-byte tag. */
+  aes256GcmSeal(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    plaintext: Uint8Array,
+    aad: Uint8Array,
+  ): Uint8Array;
+  /** Inverse of {@link aes256GcmSeal}; throws {@link AuthenticationError} when the tag is wrong. */
+  aes256GcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array;
+  /**
+   * AES-256-CTR keystream with a 128-bit big-endian counter starting at `iv`. Successive calls of
+   * the returned function continue the stream; each returns the next `byteLength` bytes (a
+   * multiple of 16 except possibly for the last call).
+   */
+  aes256CtrKeystream(key: Uint8Array, iv: Uint8Array): (byteLength: number) => Uint8Array;
+}
+
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+/** The backend this platform uses: node:crypto under Node.js, @noble elsewhere. */
+export const backend: CryptoBackend = isNode
+  ? (await import('./backend-node.js')).nodeBackend
+  : (await import('./backend-portable.js')).portableBackend;

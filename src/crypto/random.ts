@@ -1,0 +1,75 @@
+/**
+ * Randomness, injectable so that simulations can be replayed from a seed while deployments use
+ * the platform's CSPRNG.
+ */
+import { backend } from './backend.js';
+import { utf8 } from './bytes.js';
+
+export interface RandomSource {
+  /** Fills `bytes` with random bytes. */
+  fill(bytes: Uint8Array): void;
+}
+
+// WebCrypto's getRandomValues refuses more than 65,536 bytes per call.
+const MAX_GET_RANDOM_VALUES = 65_536;
+
+/** The platform CSPRNG (WebCrypto's getRandomValues, present in Node.js and browsers). */
+export const systemRandom: RandomSource = {
+  fill(bytes) {
+    for (let offset = 0; offset < bytes.length; offset += MAX_GET_RANDOM_VALUES) {
+      globalThis.crypto.getRandomValues(
+        bytes.subarray(offset, Math.min(bytes.length, offset + MAX_GET_RANDOM_VALUES)),
+      );
+    }
+  },
+};
+
+/**
+ * A deterministic stream of pseudo-random bytes: AES-256-CTR keyed by HKDF-SHA256 of the seed
+ * and a label. Cryptographically strong, but anyone who knows the seed can replay it: use it for
+ * simulations and tests only, never for keys that protect real data.
+ */
+export function seededRandom(seed: string | number, label: string): RandomSource {
+  const key = backend.hkdfSha256(
+    utf8(String(seed)),
+    utf8('sepal/seeded-random/v1'),
+    utf8(label),
+    32,
+  );
+  const next = backend.aes256CtrKeystream(key, new Uint8Array(16));
+  return {
+    fill(bytes) {
+      bytes.set(next(bytes.length));
+    },
+  };
+}
+
+export function randomBytes(length: number, random: RandomSource = systemRandom): Uint8Array {
+  const out = new Uint8Array(length);
+  random.fill(out);
+  return out;
+}
+
+/** A uniform integer in [0, bound) by rejection sampling (no modulo bias); bound <= 2^32. */
+export function randomBelow(bound: number, random: RandomSource = systemRandom): number {
+  if (!Number.isInteger(bound) || bound < 1 || bound > 2 ** 32) {
+    throw new RangeError(`bound must be an integer in [1, 2^32], got ${bound}`);
+  }
+  const word = new Uint32Array(1);
+  const bytes = new Uint8Array(word.buffer);
+  const limit = 2 ** 32 - (2 ** 32 % bound);
+  for (;;) {
+    random.fill(bytes);
+    if ((word[0] as number) < limit) return (word[0] as number) % bound;
+  }
+}
+
+/** A uniformly random permutation of `items` (Fisher–Yates). */
+export function shuffle<T>(items: readonly T[], random: RandomSource = systemRandom): T[] {
+  const out = items.slice();
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = randomBelow(i + 1, random);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}

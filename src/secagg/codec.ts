@@ -1,0 +1,228 @@
+/**
+ * The one binary encoding of protocol messages: protobuf (proto/sepal/secagg/v1/secagg.proto).
+ * The simulator counts these bytes, so the sizes it reports are the sizes on the wire.
+ *
+ * Decoding validates every field whose size the protocol fixes and throws ProtocolError naming
+ * the field; the state machines then validate meaning (ids, counts, stages).
+ */
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { X25519_KEY_BYTES } from '../crypto/agreement.js';
+import { decodeShareValue, encodeShareValue } from '../crypto/shamir.js';
+import * as pb from '../gen/sepal/secagg/v1/secagg_pb.js';
+import { ProtocolError } from './errors.js';
+import type { ClientMessage, EncryptedShare, OwnedShare, ServerMessage } from './messages.js';
+import { pack, unpack } from './packing.js';
+import type { RoundParams } from './params.js';
+import { ROUND_ID_BYTES, SECRET_BYTES } from './derive.js';
+
+function decode<T>(parse: () => T, what: string): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new ProtocolError(`malformed ${what}: ${(error as Error).message}`);
+  }
+}
+
+function fixedBytes(bytes: Uint8Array, length: number, field: string): Uint8Array {
+  if (bytes.length !== length) {
+    throw new ProtocolError(`${field} must be ${length} bytes, got ${bytes.length}`);
+  }
+  return bytes;
+}
+
+const key = (bytes: Uint8Array, field: string) => fixedBytes(bytes, X25519_KEY_BYTES, field);
+
+function shareValue(bytes: Uint8Array, field: string): Uint32Array {
+  try {
+    return decodeShareValue(bytes, SECRET_BYTES);
+  } catch (error) {
+    throw new ProtocolError(`${field}: ${(error as Error).message}`);
+  }
+}
+
+const toEncryptedShares = (shares: readonly EncryptedShare[]) =>
+  shares.map((s) => create(pb.EncryptedShareSchema, { peerId: s.peer, ciphertext: s.ciphertext }));
+const fromEncryptedShares = (shares: readonly pb.EncryptedShare[]): EncryptedShare[] =>
+  shares.map((s) => ({ peer: s.peerId, ciphertext: s.ciphertext }));
+const toSecretShares = (shares: readonly OwnedShare[]) =>
+  shares.map((s) => create(pb.SecretShareSchema, { ownerId: s.owner, value: encodeShareValue(s.value) }));
+const fromSecretShares = (shares: readonly pb.SecretShare[], field: string): OwnedShare[] =>
+  shares.map((s) => ({ owner: s.ownerId, value: shareValue(s.value, field) }));
+
+export function encodeServerMessage(message: ServerMessage): Uint8Array {
+  let body: pb.ServerMessage['body'];
+  switch (message.stage) {
+    case 'setup':
+      body = {
+        case: 'setup',
+        value: create(pb.SetupSchema, {
+          roundId: message.roundId,
+          clientId: message.clientId,
+          params: create(pb.RoundParamsSchema, message.params),
+        }),
+      };
+      break;
+    case 'ask-keys':
+      body = { case: 'askKeys', value: create(pb.AskKeysSchema) };
+      break;
+    case 'share-keys':
+      body = {
+        case: 'shareKeys',
+        value: create(pb.ShareKeysSchema, {
+          neighbours: message.neighbours.map((n) => create(pb.NeighbourKeysSchema, n)),
+        }),
+      };
+      break;
+    case 'ask-vectors':
+      body = {
+        case: 'askVectors',
+        value: create(pb.AskVectorsSchema, { shares: toEncryptedShares(message.shares) }),
+      };
+      break;
+    case 'unmask':
+      body = {
+        case: 'unmask',
+        value: create(pb.UnmaskSchema, { survivors: [...message.survivors], dropped: [...message.dropped] }),
+      };
+      break;
+  }
+  return toBinary(pb.ServerMessageSchema, create(pb.ServerMessageSchema, { body }));
+}
+
+function fromRoundParams(params: pb.RoundParams | undefined): RoundParams {
+  if (params === undefined) throw new ProtocolError('setup carries no parameters');
+  const { sampledClients, dim, shareNum, threshold, minClients, clippingRange, targetRange, maxWeight, modBits } =
+    params;
+  return { sampledClients, dim, shareNum, threshold, minClients, clippingRange, targetRange, maxWeight, modBits };
+}
+
+export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
+  const { body } = decode(() => fromBinary(pb.ServerMessageSchema, bytes), 'server message');
+  switch (body.case) {
+    case 'setup':
+      return {
+        stage: 'setup',
+        roundId: fixedBytes(body.value.roundId, ROUND_ID_BYTES, 'setup.roundId'),
+        clientId: body.value.clientId,
+        params: fromRoundParams(body.value.params),
+      };
+    case 'askKeys':
+      return { stage: 'ask-keys' };
+    case 'shareKeys':
+      return {
+        stage: 'share-keys',
+        neighbours: body.value.neighbours.map((n) => ({
+          clientId: n.clientId,
+          encryptionKey: key(n.encryptionKey, `share-keys: client ${n.clientId} encryptionKey`),
+          maskKey: key(n.maskKey, `share-keys: client ${n.clientId} maskKey`),
+        })),
+      };
+    case 'askVectors':
+      return { stage: 'ask-vectors', shares: fromEncryptedShares(body.value.shares) };
+    case 'unmask':
+      return { stage: 'unmask', survivors: body.value.survivors, dropped: body.value.dropped };
+    case undefined:
+      throw new ProtocolError('server message has no body');
+  }
+}
+
+/** Encodes a client message; masked vectors are packed at `modBits` bits per entry. */
+export function encodeClientMessage(message: ClientMessage, modBits: number): Uint8Array {
+  let body: pb.ClientMessage['body'];
+  switch (message.stage) {
+    case 'setup':
+      body = { case: 'setup', value: create(pb.SetupAcceptedSchema) };
+      break;
+    case 'ask-keys':
+      body = {
+        case: 'askKeys',
+        value: create(pb.PublicKeysSchema, { encryptionKey: message.encryptionKey, maskKey: message.maskKey }),
+      };
+      break;
+    case 'share-keys':
+      body = {
+        case: 'shareKeys',
+        value: create(pb.EncryptedSharesSchema, { shares: toEncryptedShares(message.shares) }),
+      };
+      break;
+    case 'ask-vectors':
+      body = {
+        case: 'askVectors',
+        value: create(pb.MaskedVectorSchema, {
+          length: message.vector.length,
+          packed: pack(message.vector, modBits),
+          invalidShareSenders: [...message.invalidShareSenders],
+        }),
+      };
+      break;
+    case 'unmask':
+      body = {
+        case: 'unmask',
+        value: create(pb.UnmaskSharesSchema, {
+          seedShares: toSecretShares(message.seedShares),
+          keyShares: toSecretShares(message.keyShares),
+        }),
+      };
+      break;
+    case 'abort':
+      body = { case: 'abort', value: create(pb.AbortSchema, { reason: message.reason }) };
+      break;
+  }
+  return toBinary(pb.ClientMessageSchema, create(pb.ClientMessageSchema, { body }));
+}
+
+export function decodeClientMessage(bytes: Uint8Array, modBits: number): ClientMessage {
+  const { body } = decode(() => fromBinary(pb.ClientMessageSchema, bytes), 'client message');
+  switch (body.case) {
+    case 'setup':
+      return { stage: 'setup' };
+    case 'askKeys':
+      return {
+        stage: 'ask-keys',
+        encryptionKey: key(body.value.encryptionKey, 'ask-keys.encryptionKey'),
+        maskKey: key(body.value.maskKey, 'ask-keys.maskKey'),
+      };
+    case 'shareKeys':
+      return { stage: 'share-keys', shares: fromEncryptedShares(body.value.shares) };
+    case 'askVectors':
+      return {
+        stage: 'ask-vectors',
+        vector: unpack(body.value.packed, body.value.length, modBits),
+        invalidShareSenders: body.value.invalidShareSenders,
+      };
+    case 'unmask':
+      return {
+        stage: 'unmask',
+        seedShares: fromSecretShares(body.value.seedShares, 'unmask.seedShares'),
+        keyShares: fromSecretShares(body.value.keyShares, 'unmask.keyShares'),
+      };
+    case 'abort':
+      return { stage: 'abort', reason: body.value.reason.slice(0, 500) };
+    case undefined:
+      throw new ProtocolError('client message has no body');
+  }
+}
+
+/** The plaintext sealed inside an EncryptedShare: one client's two shares for one holder. */
+export interface SharePair {
+  readonly keyShare: Uint32Array;
+  readonly seedShare: Uint32Array;
+}
+
+export function encodeSharePair(pair: SharePair): Uint8Array {
+  return toBinary(
+    pb.SharePairSchema,
+    create(pb.SharePairSchema, {
+      keyShare: encodeShareValue(pair.keyShare),
+      seedShare: encodeShareValue(pair.seedShare),
+    }),
+  );
+}
+
+export function decodeSharePair(bytes: Uint8Array): SharePair {
+  const pair = decode(() => fromBinary(pb.SharePairSchema, bytes), 'share pair');
+  return {
+    keyShare: shareValue(pair.keyShare, 'share pair keyShare'),
+    seedShare: shareValue(pair.seedShare, 'share pair seedShare'),
+  };
+}
