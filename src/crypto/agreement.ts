@@ -1,6 +1,6 @@
 /** X25519 key pairs and key agreement, with the raw secret always passed through HKDF-SHA256. */
 import { backend } from './backend.js';
-import { zeroize } from './bytes.js';
+import { bytesToHex, zeroize } from './bytes.js';
 import { systemRandom, type RandomSource } from './random.js';
 
 export const X25519_KEY_BYTES = 32;
@@ -37,4 +37,28 @@ export function agreeKey(
   } finally {
     zeroize(secret);
   }
+}
+
+// The X25519 public keys of small order (RFC 7748 §6.1 warns of them), as libsodium lists them,
+// with bit 255 cleared because X25519 ignores it: 0, 1, the two points of order 8, and the
+// non-canonical encodings p - 1, p, p + 1. Agreeing with any of them yields the all-zero secret.
+const SMALL_ORDER_KEYS = [
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',
+  '5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+];
+
+/**
+ * Whether a public key has small order, without an agreement: lets a server refuse such a key
+ * when it arrives instead of letting every neighbour fail on it later.
+ */
+export function isSmallOrderKey(publicKey: Uint8Array): boolean {
+  if (publicKey.length !== X25519_KEY_BYTES) return false;
+  const canonical = publicKey.slice();
+  canonical[31] = (canonical[31] as number) & 0x7f;
+  return SMALL_ORDER_KEYS.includes(bytesToHex(canonical));
 }

@@ -7,7 +7,7 @@
  */
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { X25519_KEY_BYTES } from '../crypto/agreement.js';
-import { decodeShareValue, encodeShareValue } from '../crypto/shamir.js';
+import { decodeShareValue, encodeShareValue, shareElements } from '../crypto/shamir.js';
 import * as pb from '../gen/sepal/secagg/v1/secagg_pb.js';
 import { ProtocolError } from './errors.js';
 import type { ClientMessage, EncryptedShare, OwnedShare, ServerMessage } from './messages.js';
@@ -226,3 +226,9 @@ export function decodeSharePair(bytes: Uint8Array): SharePair {
     seedShare: shareValue(pair.seedShare, 'share pair seedShare'),
   };
 }
+
+/** Bytes of every encoded share pair (share values have a fixed size). */
+export const SHARE_PAIR_BYTES = encodeSharePair({
+  keyShare: new Uint32Array(shareElements(SECRET_BYTES)),
+  seedShare: new Uint32Array(shareElements(SECRET_BYTES)),
+}).length;
