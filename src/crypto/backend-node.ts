@@ -106,6 +106,8 @@ export const nodeBackend: CryptoBackend = {
   aes256CtrKeystream(key, iv) {
     const cipher = createCipheriv('aes-256-ctr', key, iv);
     return (byteLength) => {
+      // The common case (one chunk) hands out OpenSSL's output buffer itself: no copy.
+      if (byteLength <= ZEROS.length) return asBytes(cipher.update(ZEROS.subarray(0, byteLength)));
       const out = new Uint8Array(byteLength);
       for (let offset = 0; offset < byteLength; offset += ZEROS.length) {
         const n = Math.min(ZEROS.length, byteLength - offset);
