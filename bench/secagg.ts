@@ -40,10 +40,14 @@ interface Row {
 
 /** AES-128-CTR keystream rate of this machine's OpenSSL, bytes per second, 16 KB blocks. */
 function aesRate(): number {
-  const text = execFileSync('openssl', ['speed', '-seconds', '2', '-bytes', '16384', '-evp', 'aes-128-ctr'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  const text = execFileSync(
+    'openssl',
+    ['speed', '-seconds', '2', '-bytes', '16384', '-evp', 'aes-128-ctr'],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
   const line = text.split('\n').find((l) => /^aes-128-ctr/i.test(l.trim()));
   const kbPerSecond = Number(line?.trim().split(/\s+/).pop()?.replace(/k$/, ''));
   if (!Number.isFinite(kbPerSecond)) throw new Error(`cannot read openssl speed output:\n${text}`);
@@ -57,12 +61,32 @@ function run(clients: number, dim: number, rate: number): Row {
     const json = execFileSync(
       process.execPath,
       [
-        'dist/src/cli/main.js', 'secagg', 'simulate',
-        '--clients', String(clients), '--dim', String(dim),
-        '--share-num', String(SHARE_NUM), '--threshold', String(THRESHOLD),
-        '--dropout', String(DROPOUT), '--dropout-stage', 'share-keys',
-        '--clipping-range', '8', '--target-range', String(2 ** 22), '--max-weight', '1',
-        '--mod-range', String(2 ** 32), '--seed', String(r + 1), '--json',
+        'dist/src/cli/main.js',
+        'secagg',
+        'simulate',
+        '--clients',
+        String(clients),
+        '--dim',
+        String(dim),
+        '--share-num',
+        String(SHARE_NUM),
+        '--threshold',
+        String(THRESHOLD),
+        '--dropout',
+        String(DROPOUT),
+        '--dropout-stage',
+        'share-keys',
+        '--clipping-range',
+        '8',
+        '--target-range',
+        String(2 ** 22),
+        '--max-weight',
+        '1',
+        '--mod-range',
+        String(2 ** 32),
+        '--seed',
+        String(r + 1),
+        '--json',
       ],
       { encoding: 'utf8', maxBuffer: 1 << 26 },
     );
@@ -87,7 +111,9 @@ function run(clients: number, dim: number, rate: number): Row {
     floorMs,
     serverOverFloor: pick('serverCpuMs') / floorMs,
   };
-  console.error(`N=${clients} L=${dim}: server ${row.serverCpuMs.toFixed(0)} ms, client ${row.clientCpuMsMedian.toFixed(1)} ms, correct ${row.correct}`);
+  console.error(
+    `N=${clients} L=${dim}: server ${row.serverCpuMs.toFixed(0)} ms, client ${row.clientCpuMsMedian.toFixed(1)} ms, correct ${row.correct}`,
+  );
   return row;
 }
 
@@ -106,23 +132,50 @@ function fit(xs: number[], ys: number[]) {
 }
 
 const rate = aesRate();
-console.error(`AES-128-CTR: ${(rate / 1e9).toFixed(2)} GB/s; ${repeats} repeat(s) per configuration`);
+console.error(
+  `AES-128-CTR: ${(rate / 1e9).toFixed(2)} GB/s; ${repeats} repeat(s) per configuration`,
+);
 const byClients = [100, 200, 300, 400, 500].map((n) => run(n, 100_000, rate));
 const byDim = [100_000, 200_000, 300_000, 400_000, 500_000].map((l) => run(100, l, rate));
-const fitN = fit(byClients.map((r) => r.clients), byClients.map((r) => r.serverCpuMs));
-const fitL = fit(byDim.map((r) => r.dim), byDim.map((r) => r.serverCpuMs));
+const fitN = fit(
+  byClients.map((r) => r.clients),
+  byClients.map((r) => r.serverCpuMs),
+);
+const fitL = fit(
+  byDim.map((r) => r.dim),
+  byDim.map((r) => r.serverCpuMs),
+);
 
 const at500 = byClients[4] as Row;
 const targets = {
-  serverCpuMsAtN500: { measured: at500.serverCpuMs, target: 1000, stretchFloorMultiple: 5, measuredFloorMultiple: at500.serverOverFloor },
+  serverCpuMsAtN500: {
+    measured: at500.serverCpuMs,
+    target: 1000,
+    stretchFloorMultiple: 5,
+    measuredFloorMultiple: at500.serverOverFloor,
+  },
   clientCpuMsAtN500: { measured: at500.clientCpuMsMedian, target: 50, stretch: 20 },
   bytesUpAtN500: { measured: at500.bytesPerClientUp, target: 4 * (100_000 + 1) + 200 * SHARE_NUM },
   bytesDownAtN500: { measured: at500.bytesPerClientDown, target: 320 * SHARE_NUM },
 };
 const result = {
   date: new Date().toISOString(),
-  machine: { cpus: (await import('node:os')).cpus()[0]?.model, cores: (await import('node:os')).cpus().length, node: process.version },
-  config: { shareNum: SHARE_NUM, threshold: THRESHOLD, dropout: DROPOUT, dropoutStage: 'share-keys', targetRange: 2 ** 22, modRange: 2 ** 32, maxWeight: 1, clippingRange: 8, repeats },
+  machine: {
+    cpus: (await import('node:os')).cpus()[0]?.model,
+    cores: (await import('node:os')).cpus().length,
+    node: process.version,
+  },
+  config: {
+    shareNum: SHARE_NUM,
+    threshold: THRESHOLD,
+    dropout: DROPOUT,
+    dropoutStage: 'share-keys',
+    targetRange: 2 ** 22,
+    modRange: 2 ** 32,
+    maxWeight: 1,
+    clippingRange: 8,
+    repeats,
+  },
   aes128CtrBytesPerSecond: rate,
   byClients,
   byDim,
@@ -131,7 +184,8 @@ const result = {
 };
 writeFileSync(join(out, 'secagg.json'), JSON.stringify(result, null, 2) + '\n');
 
-const header = '| N | L | server CPU ms | x floor | client CPU ms (median / p95) | bytes up | bytes down | peak RSS MB | correct |\n|---|---|---|---|---|---|---|---|---|';
+const header =
+  '| N | L | server CPU ms | x floor | client CPU ms (median / p95) | bytes up | bytes down | peak RSS MB | correct |\n|---|---|---|---|---|---|---|---|---|';
 const line = (r: Row) =>
   `| ${r.clients} | ${r.dim / 1000}k | ${r.serverCpuMs.toFixed(0)} | ${r.serverOverFloor.toFixed(1)} | ${r.clientCpuMsMedian.toFixed(1)} / ${r.clientCpuMsP95.toFixed(1)} | ${r.bytesPerClientUp.toLocaleString('en-US')} | ${r.bytesPerClientDown.toLocaleString('en-US')} | ${r.peakRssMb.toFixed(0)} | ${r.correct ? 'yes' : 'NO'} |`;
 const markdown = [
@@ -147,12 +201,36 @@ writeFileSync(join(out, 'secagg.md'), markdown + '\n');
 writeFileSync(
   join(out, 'secagg.svg'),
   lineCharts('SecAgg+ (shareNum 51, threshold 26, 5% dropped after share-keys)', [
-    { title: 'server CPU (s) vs N, L = 100k', xs: byClients.map((r) => r.clients), ys: byClients.map((r) => r.serverCpuMs / 1000) },
-    { title: 'client CPU (ms) vs N', xs: byClients.map((r) => r.clients), ys: byClients.map((r) => r.clientCpuMsMedian) },
-    { title: 'KB up per client vs N', xs: byClients.map((r) => r.clients), ys: byClients.map((r) => r.bytesPerClientUp / 1000) },
-    { title: 'server CPU (s) vs L (k), N = 100', xs: byDim.map((r) => r.dim / 1000), ys: byDim.map((r) => r.serverCpuMs / 1000) },
-    { title: 'client CPU (ms) vs L (k)', xs: byDim.map((r) => r.dim / 1000), ys: byDim.map((r) => r.clientCpuMsMedian) },
-    { title: 'KB up per client vs L (k)', xs: byDim.map((r) => r.dim / 1000), ys: byDim.map((r) => r.bytesPerClientUp / 1000) },
+    {
+      title: 'server CPU (s) vs N, L = 100k',
+      xs: byClients.map((r) => r.clients),
+      ys: byClients.map((r) => r.serverCpuMs / 1000),
+    },
+    {
+      title: 'client CPU (ms) vs N',
+      xs: byClients.map((r) => r.clients),
+      ys: byClients.map((r) => r.clientCpuMsMedian),
+    },
+    {
+      title: 'KB up per client vs N',
+      xs: byClients.map((r) => r.clients),
+      ys: byClients.map((r) => r.bytesPerClientUp / 1000),
+    },
+    {
+      title: 'server CPU (s) vs L (k), N = 100',
+      xs: byDim.map((r) => r.dim / 1000),
+      ys: byDim.map((r) => r.serverCpuMs / 1000),
+    },
+    {
+      title: 'client CPU (ms) vs L (k)',
+      xs: byDim.map((r) => r.dim / 1000),
+      ys: byDim.map((r) => r.clientCpuMsMedian),
+    },
+    {
+      title: 'KB up per client vs L (k)',
+      xs: byDim.map((r) => r.dim / 1000),
+      ys: byDim.map((r) => r.bytesPerClientUp / 1000),
+    },
   ]),
 );
 console.log(markdown);

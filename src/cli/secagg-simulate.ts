@@ -5,7 +5,11 @@
 import { parseArgs } from 'node:util';
 import { ParameterError } from '../secagg/errors.js';
 import { isStage } from '../secagg/stages.js';
-import { simulateSecAggRound, type DropoutStage, type RoundSimulationReport } from '../sim/secagg-round.js';
+import {
+  simulateSecAggRound,
+  type DropoutStage,
+  type RoundSimulationReport,
+} from '../sim/secagg-round.js';
 import { UsageError } from './usage.js';
 
 const HELP = `Usage: sepal secagg simulate [options]
@@ -30,7 +34,10 @@ Options:
   --json               print one JSON object
 `;
 
-function numberOption(values: Record<string, string | boolean | undefined>, name: string): number | undefined {
+function numberOption(
+  values: Record<string, string | boolean | undefined>,
+  name: string,
+): number | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
   const value = Number(raw);
@@ -99,7 +106,8 @@ export async function main(argv: string[]): Promise<number> {
     throw new UsageError(`--dropout-stage must be a stage name or mixed, got ${stage}`);
   }
   const dropout = numberOption(values, 'dropout') ?? 0;
-  if (dropout < 0 || dropout > 1) throw new UsageError(`--dropout must be in [0, 1], got ${dropout}`);
+  if (dropout < 0 || dropout > 1)
+    throw new UsageError(`--dropout must be in [0, 1], got ${dropout}`);
   const options = Object.fromEntries(
     (
       [
@@ -134,7 +142,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (values.json === true) {
     const { events, ...rest } = report;
-    console.log(JSON.stringify({ ...rest, events: events.filter((e) => e.kind !== 'dropped' || !e.reason.startsWith('no answer')) }));
+    console.log(
+      JSON.stringify({
+        ...rest,
+        events: events.filter((e) => e.kind !== 'dropped' || !e.reason.startsWith('no answer')),
+      }),
+    );
   } else {
     console.log(summary(report));
   }

@@ -30,7 +30,12 @@ export interface CryptoBackend {
     aad: Uint8Array,
   ): Uint8Array;
   /** Inverse of {@link aes256GcmSeal}; throws {@link AuthenticationError} when the tag is wrong. */
-  aes256GcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array;
+  aes256GcmOpen(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    sealed: Uint8Array,
+    aad: Uint8Array,
+  ): Uint8Array;
   /**
    * AES-256-CTR keystream with a 128-bit big-endian counter starting at `iv`. Successive calls of
    * the returned function continue the stream; each returns the next `byteLength` bytes (a

@@ -83,8 +83,10 @@ function weightedSums(weights: Float64Array, terms: ArrayLike<number>, out: Floa
   for (let k = 0; k < weights.length; k++) {
     const weight = weights[k] as number;
     const base = k * width;
-    for (let c = 0; c < width; c++) out[c] = (out[c] as number) + weight * (terms[base + c] as number);
-    if ((k + 1) % EXACT_TERMS === 0) for (let c = 0; c < width; c++) out[c] = reduce(out[c] as number);
+    for (let c = 0; c < width; c++)
+      out[c] = (out[c] as number) + weight * (terms[base + c] as number);
+    if ((k + 1) % EXACT_TERMS === 0)
+      for (let c = 0; c < width; c++) out[c] = reduce(out[c] as number);
   }
   for (let c = 0; c < width; c++) out[c] = reduce(out[c] as number);
 }
@@ -108,7 +110,8 @@ export function split(
     );
   }
   indices.forEach(checkIndex);
-  if (new Set(indices).size !== indices.length) throw new ShamirError('share indices must be distinct');
+  if (new Set(indices).size !== indices.length)
+    throw new ShamirError('share indices must be distinct');
 
   const chunks = shareElements(secret.length);
   // coefficients[d * chunks + c]: the degree-d coefficient of chunk c's polynomial; degree 0 is
@@ -166,7 +169,11 @@ function lagrangeAtZero(xs: readonly number[]): Float64Array {
  * the shares inconsistent and is refused too (a random field element passes for a 16-bit chunk
  * with probability 2^-6, so mixed-up shares of a 32-byte secret slip through with about 2^-96).
  */
-export function combine(shares: readonly Share[], threshold: number, byteLength: number): Uint8Array {
+export function combine(
+  shares: readonly Share[],
+  threshold: number,
+  byteLength: number,
+): Uint8Array {
   const chunks = shareElements(byteLength);
   const chosen = new Map<number, Share>();
   for (const share of shares) {
@@ -230,7 +237,10 @@ export function decodeShareValue(bytes: Uint8Array, byteLength: number): Uint32A
   }
   const value = new Uint32Array(shareElements(byteLength));
   for (let c = 0; c < value.length; c++) {
-    value[c] = (bytes[3 * c] as number) | ((bytes[3 * c + 1] as number) << 8) | ((bytes[3 * c + 2] as number) << 16);
+    value[c] =
+      (bytes[3 * c] as number) |
+      ((bytes[3 * c + 1] as number) << 8) |
+      ((bytes[3 * c + 2] as number) << 16);
   }
   return value;
 }

@@ -21,9 +21,21 @@ import {
   shareEncryptionKey,
 } from './derive.js';
 import { InputError, ProtocolError } from './errors.js';
-import type { ClientMessage, EncryptedShare, NeighbourKeys, OwnedShare, ServerMessage } from './messages.js';
+import type {
+  ClientMessage,
+  EncryptedShare,
+  NeighbourKeys,
+  OwnedShare,
+  ServerMessage,
+} from './messages.js';
 import { modRangeOf, validateRoundParams, type RoundParams } from './params.js';
-import { cappedExampleCount, checkInput, stochasticQuantizer, type Quantizer, type WeightRule } from './quantize.js';
+import {
+  cappedExampleCount,
+  checkInput,
+  stochasticQuantizer,
+  type Quantizer,
+  type WeightRule,
+} from './quantize.js';
 import type { Stage } from './stages.js';
 
 export interface ClientInput {
@@ -116,7 +128,11 @@ export class SecAggClient {
   }
 
   #wipe(): void {
-    for (const secret of [this.#encryptionKeys?.privateKey, this.#maskKeys?.privateKey, this.#selfSeed]) {
+    for (const secret of [
+      this.#encryptionKeys?.privateKey,
+      this.#maskKeys?.privateKey,
+      this.#selfSeed,
+    ]) {
       if (secret !== undefined) zeroize(secret);
     }
     for (const held of this.#held.values()) {
@@ -132,7 +148,8 @@ export class SecAggClient {
   }
 
   #setup(roundId: Uint8Array, id: number, params: RoundParams): ClientMessage {
-    if (roundId.length !== ROUND_ID_BYTES) throw new ProtocolError(`round id must be ${ROUND_ID_BYTES} bytes`);
+    if (roundId.length !== ROUND_ID_BYTES)
+      throw new ProtocolError(`round id must be ${ROUND_ID_BYTES} bytes`);
     validateRoundParams(params, this.#options.allowLowThreshold ?? false);
     if (!Number.isInteger(id) || id < 1 || id > 2 ** 22 - 4) {
       throw new ProtocolError(`client id must be an integer in [1, ${2 ** 22 - 4}], got ${id}`);
@@ -168,7 +185,8 @@ export class SecAggClient {
       }
       for (const key of [neighbour.encryptionKey, neighbour.maskKey]) {
         const hex = bytesToHex(key);
-        if (keys.has(hex)) throw new ProtocolError(`neighbour ${neighbour.clientId} repeats a public key`);
+        if (keys.has(hex))
+          throw new ProtocolError(`neighbour ${neighbour.clientId} repeats a public key`);
         keys.add(hex);
       }
       this.#neighbours.set(neighbour.clientId, neighbour);
@@ -195,7 +213,10 @@ export class SecAggClient {
 
     const shares: EncryptedShare[] = [];
     holders.forEach((holder, i) => {
-      const pair = { keyShare: (keyShares[i] as Share).value, seedShare: (seedShares[i] as Share).value };
+      const pair = {
+        keyShare: (keyShares[i] as Share).value,
+        seedShare: (seedShares[i] as Share).value,
+      };
       if (holder === this.#id) {
         this.#held.set(holder, pair);
         return;
@@ -228,7 +249,10 @@ export class SecAggClient {
       this.#maskedWith.add(peer);
       const key = shareEncryptionKey(encryption.privateKey, neighbour.encryptionKey, this.#roundId);
       try {
-        this.#held.set(peer, decodeSharePair(open(key, ciphertext, shareAad(this.#roundId, peer, this.#id))));
+        this.#held.set(
+          peer,
+          decodeSharePair(open(key, ciphertext, shareAad(this.#roundId, peer, this.#id))),
+        );
       } catch {
         // The sender still masked with this client, so the pairwise mask stays; this client just
         // holds no share of the sender and says so.
@@ -249,7 +273,11 @@ export class SecAggClient {
     const maskPrivate = (this.#maskKeys as KeyPair).privateKey;
     for (const peer of this.#maskedWith) {
       const peerKey = (this.#neighbours.get(peer) as NeighbourKeys).maskKey;
-      applyMask(vector, pairwiseMaskKey(maskPrivate, peerKey, this.#roundId), pairwiseSign(this.#id, peer));
+      applyMask(
+        vector,
+        pairwiseMaskKey(maskPrivate, peerKey, this.#roundId),
+        pairwiseSign(this.#id, peer),
+      );
     }
     if (params.modBits < 32) {
       const reduce = modRangeOf(params) - 1;
@@ -264,18 +292,26 @@ export class SecAggClient {
 
   /** [weight, weight x quantized update], checked before anything is masked. */
   #weightedQuantizedInput(params: RoundParams): Uint32Array {
-    const input = typeof this.#options.input === 'function' ? this.#options.input() : this.#options.input;
+    const input =
+      typeof this.#options.input === 'function' ? this.#options.input() : this.#options.input;
     checkInput(input.values, input.numExamples, params);
     const weight = (this.#options.weightRule ?? cappedExampleCount)(input.numExamples, params);
     if (!Number.isInteger(weight) || weight < 0 || weight > params.maxWeight) {
-      throw new InputError(`weight must be an integer in [0, maxWeight = ${params.maxWeight}], got ${weight}`);
+      throw new InputError(
+        `weight must be an integer in [0, maxWeight = ${params.maxWeight}], got ${weight}`,
+      );
     }
-    const quantized = (this.#options.quantizer ?? stochasticQuantizer).quantize(input.values, params, this.#random);
+    const quantized = (this.#options.quantizer ?? stochasticQuantizer).quantize(
+      input.values,
+      params,
+      this.#random,
+    );
     const vector = new Uint32Array(params.dim + 1);
     vector[0] = weight;
     for (let i = 0; i < quantized.length; i++) {
       const q = quantized[i] as number;
-      if (q >= params.targetRange) throw new InputError(`quantizer produced ${q}, outside [0, targetRange)`);
+      if (q >= params.targetRange)
+        throw new InputError(`quantizer produced ${q}, outside [0, targetRange)`);
       vector[i + 1] = weight * q;
     }
     return vector;
@@ -290,18 +326,27 @@ export class SecAggClient {
       throw new ProtocolError('unmask lists a client twice');
     }
     for (const id of [...survivors, ...dropped]) {
-      if (!known(id)) throw new ProtocolError(`unmask names ${id}, which did not complete share-keys with this client`);
+      if (!known(id))
+        throw new ProtocolError(
+          `unmask names ${id}, which did not complete share-keys with this client`,
+        );
       // Returning both shares of one client would hand the server its self mask and its pairwise
       // masks at once, i.e. its unmasked input.
       if (survivorSet.has(id) && droppedSet.has(id)) {
         throw new ProtocolError(`unmask lists ${id} as both a survivor and dropped`);
       }
     }
-    if (!survivorSet.has(this.#id)) throw new ProtocolError('unmask does not list this client as a survivor');
+    if (!survivorSet.has(this.#id))
+      throw new ProtocolError('unmask does not list this client as a survivor');
     if (survivors.length < params.threshold) {
-      throw new ProtocolError(`only ${survivors.length} survivors among the neighbours; threshold is ${params.threshold}`);
+      throw new ProtocolError(
+        `only ${survivors.length} survivors among the neighbours; threshold is ${params.threshold}`,
+      );
     }
-    const shareOf = (ids: readonly number[], pick: (held: HeldShares) => Uint32Array): OwnedShare[] =>
+    const shareOf = (
+      ids: readonly number[],
+      pick: (held: HeldShares) => Uint32Array,
+    ): OwnedShare[] =>
       ids.flatMap((owner) => {
         const held = this.#held.get(owner);
         return held === undefined ? [] : [{ owner, value: pick(held).slice() }];

@@ -45,7 +45,9 @@ const toEncryptedShares = (shares: readonly EncryptedShare[]) =>
 const fromEncryptedShares = (shares: readonly pb.EncryptedShare[]): EncryptedShare[] =>
   shares.map((s) => ({ peer: s.peerId, ciphertext: s.ciphertext }));
 const toSecretShares = (shares: readonly OwnedShare[]) =>
-  shares.map((s) => create(pb.SecretShareSchema, { ownerId: s.owner, value: encodeShareValue(s.value) }));
+  shares.map((s) =>
+    create(pb.SecretShareSchema, { ownerId: s.owner, value: encodeShareValue(s.value) }),
+  );
 const fromSecretShares = (shares: readonly pb.SecretShare[], field: string): OwnedShare[] =>
   shares.map((s) => ({ owner: s.ownerId, value: shareValue(s.value, field) }));
 
@@ -82,7 +84,10 @@ export function encodeServerMessage(message: ServerMessage): Uint8Array {
     case 'unmask':
       body = {
         case: 'unmask',
-        value: create(pb.UnmaskSchema, { survivors: [...message.survivors], dropped: [...message.dropped] }),
+        value: create(pb.UnmaskSchema, {
+          survivors: [...message.survivors],
+          dropped: [...message.dropped],
+        }),
       };
       break;
   }
@@ -91,9 +96,28 @@ export function encodeServerMessage(message: ServerMessage): Uint8Array {
 
 function fromRoundParams(params: pb.RoundParams | undefined): RoundParams {
   if (params === undefined) throw new ProtocolError('setup carries no parameters');
-  const { sampledClients, dim, shareNum, threshold, minClients, clippingRange, targetRange, maxWeight, modBits } =
-    params;
-  return { sampledClients, dim, shareNum, threshold, minClients, clippingRange, targetRange, maxWeight, modBits };
+  const {
+    sampledClients,
+    dim,
+    shareNum,
+    threshold,
+    minClients,
+    clippingRange,
+    targetRange,
+    maxWeight,
+    modBits,
+  } = params;
+  return {
+    sampledClients,
+    dim,
+    shareNum,
+    threshold,
+    minClients,
+    clippingRange,
+    targetRange,
+    maxWeight,
+    modBits,
+  };
 }
 
 export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
@@ -136,7 +160,10 @@ export function encodeClientMessage(message: ClientMessage, modBits: number): Ui
     case 'ask-keys':
       body = {
         case: 'askKeys',
-        value: create(pb.PublicKeysSchema, { encryptionKey: message.encryptionKey, maskKey: message.maskKey }),
+        value: create(pb.PublicKeysSchema, {
+          encryptionKey: message.encryptionKey,
+          maskKey: message.maskKey,
+        }),
       };
       break;
     case 'share-keys':

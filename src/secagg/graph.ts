@@ -18,7 +18,8 @@ export function drawGraph(
 ): NeighbourGraph {
   const sorted = [...clients].sort((a, b) => a - b);
   if (shareNum >= sorted.length) return new Map(sorted.map((id) => [id, sorted]));
-  if (shareNum % 2 === 0) throw new RangeError(`shareNum must be odd for a ring graph, got ${shareNum}`);
+  if (shareNum % 2 === 0)
+    throw new RangeError(`shareNum must be odd for a ring graph, got ${shareNum}`);
   const ring = shuffle(sorted, random);
   const half = (shareNum - 1) / 2;
   const n = ring.length;

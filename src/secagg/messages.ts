@@ -23,11 +23,20 @@ export interface OwnedShare {
 }
 
 export type ServerMessage =
-  | { readonly stage: 'setup'; readonly roundId: Uint8Array; readonly clientId: number; readonly params: RoundParams }
+  | {
+      readonly stage: 'setup';
+      readonly roundId: Uint8Array;
+      readonly clientId: number;
+      readonly params: RoundParams;
+    }
   | { readonly stage: 'ask-keys' }
   | { readonly stage: 'share-keys'; readonly neighbours: readonly NeighbourKeys[] }
   | { readonly stage: 'ask-vectors'; readonly shares: readonly EncryptedShare[] }
-  | { readonly stage: 'unmask'; readonly survivors: readonly number[]; readonly dropped: readonly number[] };
+  | {
+      readonly stage: 'unmask';
+      readonly survivors: readonly number[];
+      readonly dropped: readonly number[];
+    };
 
 export type ClientMessage =
   | { readonly stage: 'setup' }
@@ -39,5 +48,9 @@ export type ClientMessage =
       readonly vector: Uint32Array;
       readonly invalidShareSenders: readonly number[];
     }
-  | { readonly stage: 'unmask'; readonly seedShares: readonly OwnedShare[]; readonly keyShares: readonly OwnedShare[] }
+  | {
+      readonly stage: 'unmask';
+      readonly seedShares: readonly OwnedShare[];
+      readonly keyShares: readonly OwnedShare[];
+    }
   | { readonly stage: 'abort'; readonly reason: string };

@@ -96,10 +96,15 @@ export function resolveRoundParams(
   const maxWeight = integerIn('maxWeight', options.maxWeight ?? DEFAULT_MAX_WEIGHT, 1, 2 ** 31);
   const clippingRange = options.clippingRange ?? DEFAULT_CLIPPING_RANGE;
   if (!(Number.isFinite(clippingRange) && clippingRange > 0)) {
-    throw new ParameterError('clippingRange', `must be a positive finite number, got ${clippingRange}`);
+    throw new ParameterError(
+      'clippingRange',
+      `must be a positive finite number, got ${clippingRange}`,
+    );
   }
   const capacity = Math.floor(modRange / (maxWeight * sampledClients));
-  const targetRange = options.targetRange ?? Math.min(MAX_DEFAULT_TARGET_RANGE, 2 ** Math.floor(Math.log2(Math.max(1, capacity))));
+  const targetRange =
+    options.targetRange ??
+    Math.min(MAX_DEFAULT_TARGET_RANGE, 2 ** Math.floor(Math.log2(Math.max(1, capacity))));
 
   const params: RoundParams = {
     sampledClients,
@@ -160,7 +165,10 @@ export function validateRoundParams(params: RoundParams, allowLowThreshold = fal
   }
   integerIn('minClients', params.minClients, 1, n);
   if (!(Number.isFinite(params.clippingRange) && params.clippingRange > 0)) {
-    throw new ParameterError('clippingRange', `must be a positive finite number, got ${params.clippingRange}`);
+    throw new ParameterError(
+      'clippingRange',
+      `must be a positive finite number, got ${params.clippingRange}`,
+    );
   }
   integerIn('targetRange', params.targetRange, 2, 2 ** 32);
   integerIn('maxWeight', params.maxWeight, 1, 2 ** 31);

@@ -2,7 +2,7 @@
  * Quantization of model updates into the integers SecAgg masks, and back. Pluggable: a client
  * and the server of one round must use the same {@link Quantizer}.
  */
-import { systemRandom, type RandomSource } from '../crypto/random.js';
+import type { RandomSource } from '../crypto/random.js';
 import { InputError } from './errors.js';
 import type { RoundParams } from './params.js';
 
@@ -61,7 +61,9 @@ export const cappedExampleCount: WeightRule = (numExamples, params) =>
 /** Checks a client's input before anything is masked: nothing invalid ever enters the sum. */
 export function checkInput(values: Float32Array, numExamples: number, params: RoundParams): void {
   if (values.length !== params.dim) {
-    throw new InputError(`update has ${values.length} entries, the round expects dim = ${params.dim}`);
+    throw new InputError(
+      `update has ${values.length} entries, the round expects dim = ${params.dim}`,
+    );
   }
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) {

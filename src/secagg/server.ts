@@ -31,7 +31,13 @@ import {
 } from './derive.js';
 import { ProtocolError, RoundAbortedError } from './errors.js';
 import { drawGraph, type NeighbourGraph } from './graph.js';
-import type { ClientMessage, EncryptedShare, NeighbourKeys, OwnedShare, ServerMessage } from './messages.js';
+import type {
+  ClientMessage,
+  EncryptedShare,
+  NeighbourKeys,
+  OwnedShare,
+  ServerMessage,
+} from './messages.js';
 import { modRangeOf, resolveRoundParams, type RoundParams, type SecAggOptions } from './params.js';
 import { stochasticQuantizer, type Quantizer } from './quantize.js';
 import type { Stage } from './stages.js';
@@ -181,15 +187,18 @@ export class SecAggServer {
 
   /** A message from `from` could not be decoded: the sender is dropped. */
   receiveMalformed(from: number, reason: string): ServerStep {
-    if (!this.#active.has(from)) return this.#ignore(from, `undecodable message after drop: ${reason}`);
+    if (!this.#active.has(from))
+      return this.#ignore(from, `undecodable message after drop: ${reason}`);
     this.#drop(from, `sent an undecodable message: ${reason}`);
     return this.#advanceIfComplete();
   }
 
   /** The current stage's deadline passed: whoever has not answered is dropped. */
   closeStage(): ServerStep {
-    if (this.#stage === 'done' || this.#stage === 'aborted' || this.#stage === 'idle') return this.#step([]);
-    for (const id of this.waitingFor) this.#drop(id, `no answer before the ${this.#stage} deadline`);
+    if (this.#stage === 'done' || this.#stage === 'aborted' || this.#stage === 'idle')
+      return this.#step([]);
+    for (const id of this.waitingFor)
+      this.#drop(id, `no answer before the ${this.#stage} deadline`);
     return this.#advance();
   }
 
@@ -202,7 +211,10 @@ export class SecAggServer {
   }
 
   #ignore(client: number, reason: string): ServerStep {
-    const stage = this.#stage === 'idle' || this.#stage === 'done' || this.#stage === 'aborted' ? 'unmask' : this.#stage;
+    const stage =
+      this.#stage === 'idle' || this.#stage === 'done' || this.#stage === 'aborted'
+        ? 'unmask'
+        : this.#stage;
     this.#events.push({ client, stage, kind: 'ignored', reason });
     return this.#step([]);
   }
@@ -271,11 +283,13 @@ export class SecAggServer {
   }
 
   #acceptKeys(from: number, encryptionKey: Uint8Array, maskKey: Uint8Array): void {
-    if (equalBytes(encryptionKey, maskKey)) throw new ProtocolError('uses one key for both purposes', from);
+    if (equalBytes(encryptionKey, maskKey))
+      throw new ProtocolError('uses one key for both purposes', from);
     for (const key of [encryptionKey, maskKey]) {
       if (isSmallOrderKey(key)) throw new ProtocolError('sent a public key of small order', from);
       const owner = this.#keyOwners.get(bytesToHex(key));
-      if (owner !== undefined) throw new ProtocolError(`repeats the public key of client ${owner}`, from);
+      if (owner !== undefined)
+        throw new ProtocolError(`repeats the public key of client ${owner}`, from);
     }
     for (const key of [encryptionKey, maskKey]) this.#keyOwners.set(bytesToHex(key), from);
     this.#publicKeys.set(from, { clientId: from, encryptionKey, maskKey });
@@ -285,12 +299,17 @@ export class SecAggServer {
     const expected = new Set(this.#neighboursOf(from).filter((id) => id !== from));
     const sealedBytes = SHARE_PAIR_BYTES + SEAL_OVERHEAD;
     for (const { peer, ciphertext } of shares) {
-      if (!expected.delete(peer)) throw new ProtocolError(`sent a share to ${peer}, not an unserved neighbour`, from);
+      if (!expected.delete(peer))
+        throw new ProtocolError(`sent a share to ${peer}, not an unserved neighbour`, from);
       if (ciphertext.length !== sealedBytes) {
-        throw new ProtocolError(`sent a share of ${ciphertext.length} bytes, expected ${sealedBytes}`, from);
+        throw new ProtocolError(
+          `sent a share of ${ciphertext.length} bytes, expected ${sealedBytes}`,
+          from,
+        );
       }
     }
-    if (expected.size > 0) throw new ProtocolError(`sent no share to ${[...expected].join(', ')}`, from);
+    if (expected.size > 0)
+      throw new ProtocolError(`sent no share to ${[...expected].join(', ')}`, from);
     for (const { peer, ciphertext } of shares) {
       let queue = this.#relay.get(peer);
       if (queue === undefined) this.#relay.set(peer, (queue = []));
@@ -300,12 +319,18 @@ export class SecAggServer {
 
   #acceptVector(from: number, vector: Uint32Array, invalidShareSenders: readonly number[]): void {
     if (vector.length !== this.params.dim + 1) {
-      throw new ProtocolError(`sent a vector of ${vector.length} entries, expected ${this.params.dim + 1}`, from);
+      throw new ProtocolError(
+        `sent a vector of ${vector.length} entries, expected ${this.params.dim + 1}`,
+        from,
+      );
     }
     const neighbours = new Set(this.#neighboursOf(from));
     for (const sender of invalidShareSenders) {
       if (!neighbours.has(sender) || !this.#shareHolders.has(sender)) {
-        throw new ProtocolError(`reports an invalid share from ${sender}, which sent it none`, from);
+        throw new ProtocolError(
+          `reports an invalid share from ${sender}, which sent it none`,
+          from,
+        );
       }
     }
     const sum = this.#sum;
@@ -321,13 +346,20 @@ export class SecAggServer {
     }
   }
 
-  #acceptUnmask(from: number, seedShares: readonly OwnedShare[], keyShares: readonly OwnedShare[]): void {
+  #acceptUnmask(
+    from: number,
+    seedShares: readonly OwnedShare[],
+    keyShares: readonly OwnedShare[],
+  ): void {
     const asked = this.#unmaskAsked.get(from) as { survivors: Set<number>; dropped: Set<number> };
     const check = (shares: readonly OwnedShare[], allowed: Set<number>, what: string) => {
       const seen = new Set<number>();
       for (const { owner } of shares) {
         if (!allowed.has(owner) || seen.has(owner)) {
-          throw new ProtocolError(`returned an unrequested or repeated ${what} share of ${owner}`, from);
+          throw new ProtocolError(
+            `returned an unrequested or repeated ${what} share of ${owner}`,
+            from,
+          );
         }
         seen.add(owner);
       }
@@ -375,7 +407,9 @@ export class SecAggServer {
   #toShareKeys(keyHolders: number[]): Outgoing[] {
     this.#requireMinimum(keyHolders.length, 'sent public keys');
     if (keyHolders.length < this.params.threshold) {
-      this.#abort(`${keyHolders.length} clients sent keys, fewer than the threshold ${this.params.threshold}`);
+      this.#abort(
+        `${keyHolders.length} clients sent keys, fewer than the threshold ${this.params.threshold}`,
+      );
     }
     this.#graph = drawGraph(keyHolders, this.params.shareNum, this.#random);
     this.#enter('share-keys');
@@ -392,13 +426,16 @@ export class SecAggServer {
     const holders = new Set(shareSenders);
     // A client whose shares reached fewer than threshold live holders could never be unmasked:
     // leave it out before anyone masks with it. Removing it can starve another, so repeat.
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (const id of holders) {
         const live = this.#neighboursOf(id).filter((n) => holders.has(n)).length;
         if (live < this.params.threshold) {
           holders.delete(id);
-          this.#drop(id, `only ${live} of its neighbours completed share-keys; threshold is ${this.params.threshold}`);
+          this.#drop(
+            id,
+            `only ${live} of its neighbours completed share-keys; threshold is ${this.params.threshold}`,
+          );
           changed = true;
         }
       }
@@ -420,12 +457,15 @@ export class SecAggServer {
   #toUnmask(): Outgoing[] {
     const survivors = this.#vectorSenders;
     this.#requireMinimum(survivors.size, 'sent masked vectors');
-    const live = (id: number) => this.#neighboursOf(id).filter((n) => survivors.has(n) && this.#active.has(n)).length;
+    const live = (id: number) =>
+      this.#neighboursOf(id).filter((n) => survivors.has(n) && this.#active.has(n)).length;
     for (const id of this.#shareHolders) {
       const needed = survivors.has(id) || this.#neighboursOf(id).some((n) => survivors.has(n));
       if (needed && live(id) < this.params.threshold) {
         const secret = survivors.has(id) ? 'self-mask seed' : 'mask key';
-        this.#abort(`the ${secret} of client ${id} has ${live(id)} live share holders; threshold is ${this.params.threshold}`);
+        this.#abort(
+          `the ${secret} of client ${id} has ${live(id)} live share holders; threshold is ${this.params.threshold}`,
+        );
       }
     }
     this.#enter('unmask');
@@ -438,7 +478,10 @@ export class SecAggServer {
         dropped: new Set(neighbours.filter((n) => !survivors.has(n))),
       };
       this.#unmaskAsked.set(to, asked);
-      out.push({ to, message: { stage: 'unmask', survivors: [...asked.survivors], dropped: [...asked.dropped] } });
+      out.push({
+        to,
+        message: { stage: 'unmask', survivors: [...asked.survivors], dropped: [...asked.dropped] },
+      });
     }
     return out;
   }
@@ -464,11 +507,17 @@ export class SecAggServer {
       const maskedWithIt = this.#neighboursOf(id).filter((n) => this.#vectorSenders.has(n));
       if (maskedWithIt.length === 0) continue;
       const privateKey = this.#reconstruct(id, this.#keyShares, 'mask key');
-      if (!equalBytes(publicKeyOf(privateKey), (this.#publicKeys.get(id) as NeighbourKeys).maskKey)) {
+      if (
+        !equalBytes(publicKeyOf(privateKey), (this.#publicKeys.get(id) as NeighbourKeys).maskKey)
+      ) {
         this.#abort(`the reconstructed mask key of client ${id} does not match its public key`);
       }
       for (const survivor of maskedWithIt) {
-        const key = pairwiseMaskKey(privateKey, (this.#publicKeys.get(survivor) as NeighbourKeys).maskKey, this.roundId);
+        const key = pairwiseMaskKey(
+          privateKey,
+          (this.#publicKeys.get(survivor) as NeighbourKeys).maskKey,
+          this.roundId,
+        );
         // The survivor applied the mask with sign pairwiseSign(survivor, id); take it back out.
         applyMask(sum, key, pairwiseSign(survivor, id) === 1 ? -1 : 1);
       }

@@ -13,8 +13,18 @@ import {
   encodeServerMessage,
 } from '../secagg/codec.js';
 import type { SecAggOptions } from '../secagg/params.js';
-import { cappedExampleCount, quantizationStep, stochasticQuantizer, type Quantizer } from '../secagg/quantize.js';
-import { SecAggServer, type ClientEvent, type Outgoing, type ServerStep } from '../secagg/server.js';
+import {
+  cappedExampleCount,
+  quantizationStep,
+  stochasticQuantizer,
+  type Quantizer,
+} from '../secagg/quantize.js';
+import {
+  SecAggServer,
+  type ClientEvent,
+  type Outgoing,
+  type ServerStep,
+} from '../secagg/server.js';
 import { STAGES, type Stage } from '../secagg/stages.js';
 
 export type DropoutStage = Stage | 'mixed';
@@ -76,10 +86,15 @@ function inputOf(id: number, dim: number, clippingRange: number, seed: string): 
   return Float32Array.from(words, (w) => (w / 2 ** 32) * 2 * clippingRange - clippingRange);
 }
 
-const numExamplesOf = (id: number, maxWeight: number): number => 1 + ((id * 7919) % Math.min(maxWeight, 1000));
+const numExamplesOf = (id: number, maxWeight: number): number =>
+  1 + ((id * 7919) % Math.min(maxWeight, 1000));
 
 /** Which clients vanish, and after which stage. */
-function drawDropouts(config: RoundSimulationConfig, ids: readonly number[], random: RandomSource): Map<number, Stage> {
+function drawDropouts(
+  config: RoundSimulationConfig,
+  ids: readonly number[],
+  random: RandomSource,
+): Map<number, Stage> {
   const count = Math.round(config.dropout * config.clients);
   const pool = [...ids];
   const out = new Map<number, Stage>();
@@ -90,7 +105,12 @@ function drawDropouts(config: RoundSimulationConfig, ids: readonly number[], ran
   };
   while (out.size < count) {
     const id = pool.splice(next(pool.length), 1)[0] as number;
-    out.set(id, config.dropoutStage === 'mixed' ? (STAGES[next(STAGES.length)] as Stage) : config.dropoutStage);
+    out.set(
+      id,
+      config.dropoutStage === 'mixed'
+        ? (STAGES[next(STAGES.length)] as Stage)
+        : config.dropoutStage,
+    );
   }
   return out;
 }
@@ -119,7 +139,8 @@ export function simulateSecAggRound(config: RoundSimulationConfig): RoundSimulat
         quantize(values, roundParams, random) {
           const q = stochasticQuantizer.quantize(values, roundParams, random);
           expected[0] = (expected[0] as number) + weight;
-          for (let i = 0; i < q.length; i++) expected[i + 1] = (expected[i + 1] as number) + weight * (q[i] as number);
+          for (let i = 0; i < q.length; i++)
+            expected[i + 1] = (expected[i + 1] as number) + weight * (q[i] as number);
           quantized.add(id);
           return q;
         },
@@ -159,7 +180,8 @@ export function simulateSecAggRound(config: RoundSimulationConfig): RoundSimulat
     const replies: { from: number; bytes: Uint8Array }[] = [];
     for (const { to, message } of outbox) {
       const vanished = dropAfter.get(to);
-      if (vanished !== undefined && STAGES.indexOf(vanished) < STAGES.indexOf(message.stage)) continue;
+      if (vanished !== undefined && STAGES.indexOf(vanished) < STAGES.indexOf(message.stage))
+        continue;
       const start = cpuMs();
       const encoded = encodeServerMessage(message);
       const reply = (clients.get(to) as SecAggClient).handle(decodeServerMessage(encoded));
@@ -184,7 +206,8 @@ export function simulateSecAggRound(config: RoundSimulationConfig): RoundSimulat
       if (finished !== undefined) break;
     }
     // Whoever vanished never answers: the stage deadline passes.
-    if (finished === undefined && server.stage === stage) next.push(...runServer(stage, () => server.closeStage()).send);
+    if (finished === undefined && server.stage === stage)
+      next.push(...runServer(stage, () => server.closeStage()).send);
     outbox = next;
   }
 
@@ -204,11 +227,15 @@ export function simulateSecAggRound(config: RoundSimulationConfig): RoundSimulat
       const weight = cappedExampleCount(numExamplesOf(id, params.maxWeight), params);
       totalWeight += weight;
       const values = inputOf(id, config.dim, params.clippingRange, seed);
-      for (let i = 0; i < values.length; i++) mean[i] = (mean[i] as number) + weight * (values[i] as number);
+      for (let i = 0; i < values.length; i++)
+        mean[i] = (mean[i] as number) + weight * (values[i] as number);
     }
     maxAbsError = 0;
     for (let i = 0; i < config.dim; i++) {
-      maxAbsError = Math.max(maxAbsError, Math.abs((result.values[i] as number) - (mean[i] as number) / totalWeight));
+      maxAbsError = Math.max(
+        maxAbsError,
+        Math.abs((result.values[i] as number) - (mean[i] as number) / totalWeight),
+      );
     }
   }
   const step = quantizationStep(params);
@@ -231,10 +258,22 @@ export function simulateSecAggRound(config: RoundSimulationConfig): RoundSimulat
     quantizationStep: step,
     serverCpuMs: serverCpu,
     serverCpuMsByStage: serverCpuByStage,
-    clientCpuMsMedian: quantile(completed.map((id) => clientCpu.get(id) as number), 0.5),
-    clientCpuMsP95: quantile(completed.map((id) => clientCpu.get(id) as number), 0.95),
-    bytesPerClientUp: quantile(completed.map((id) => up.get(id) as number), 0.5),
-    bytesPerClientDown: quantile(completed.map((id) => down.get(id) as number), 0.5),
+    clientCpuMsMedian: quantile(
+      completed.map((id) => clientCpu.get(id) as number),
+      0.5,
+    ),
+    clientCpuMsP95: quantile(
+      completed.map((id) => clientCpu.get(id) as number),
+      0.95,
+    ),
+    bytesPerClientUp: quantile(
+      completed.map((id) => up.get(id) as number),
+      0.5,
+    ),
+    bytesPerClientDown: quantile(
+      completed.map((id) => down.get(id) as number),
+      0.5,
+    ),
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     events,
   };

@@ -3,7 +3,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { AuthenticationError, LowOrderPointError, type CryptoBackend } from '../../src/crypto/backend.js';
+import {
+  AuthenticationError,
+  LowOrderPointError,
+  type CryptoBackend,
+} from '../../src/crypto/backend.js';
 import { nodeBackend } from '../../src/crypto/backend-node.js';
 import { portableBackend } from '../../src/crypto/backend-portable.js';
 import { bytesToHex, hexToBytes as h } from '../../src/crypto/bytes.js';
@@ -17,8 +21,14 @@ for (const backend of [nodeBackend, portableBackend] as CryptoBackend[]) {
       const bob = h('5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb');
       const alicePublic = backend.x25519PublicKey(alice);
       const bobPublic = backend.x25519PublicKey(bob);
-      assert.equal(bytesToHex(alicePublic), '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a');
-      assert.equal(bytesToHex(bobPublic), 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f');
+      assert.equal(
+        bytesToHex(alicePublic),
+        '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a',
+      );
+      assert.equal(
+        bytesToHex(bobPublic),
+        'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f',
+      );
       const shared = '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742';
       assert.equal(bytesToHex(backend.x25519(alice, bobPublic)), shared);
       assert.equal(bytesToHex(backend.x25519(bob, alicePublic)), shared);
@@ -48,7 +58,12 @@ for (const backend of [nodeBackend, portableBackend] as CryptoBackend[]) {
 
     it('HKDF-SHA256 matches RFC 5869 test cases 1 and 3', () => {
       const ikm = new Uint8Array(22).fill(0x0b);
-      const okm1 = backend.hkdfSha256(ikm, h('000102030405060708090a0b0c'), h('f0f1f2f3f4f5f6f7f8f9'), 42);
+      const okm1 = backend.hkdfSha256(
+        ikm,
+        h('000102030405060708090a0b0c'),
+        h('f0f1f2f3f4f5f6f7f8f9'),
+        42,
+      );
       assert.equal(
         bytesToHex(okm1),
         '3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865',
@@ -71,20 +86,27 @@ for (const backend of [nodeBackend, portableBackend] as CryptoBackend[]) {
       '76fc6ece0f4e1768cddf8853bb2d551b';
 
     it('AES-256-GCM matches the GCM specification, test case 16', () => {
-      assert.equal(bytesToHex(backend.aes256GcmSeal(gcmKey, gcmNonce, gcmPlain, gcmAad)), gcmSealed);
+      assert.equal(
+        bytesToHex(backend.aes256GcmSeal(gcmKey, gcmNonce, gcmPlain, gcmAad)),
+        gcmSealed,
+      );
       assert.deepEqual(backend.aes256GcmOpen(gcmKey, gcmNonce, h(gcmSealed), gcmAad), gcmPlain);
     });
 
     it('AES-256-GCM refuses any altered byte of ciphertext, tag or associated data', () => {
       const sealed = h(gcmSealed);
       fc.assert(
-        fc.property(fc.nat(sealed.length + gcmAad.length - 1), fc.integer({ min: 1, max: 255 }), (pos, flip) => {
-          const c = sealed.slice();
-          const a = gcmAad.slice();
-          if (pos < c.length) c[pos] = (c[pos] as number) ^ flip;
-          else a[pos - c.length] = (a[pos - c.length] as number) ^ flip;
-          assert.throws(() => backend.aes256GcmOpen(gcmKey, gcmNonce, c, a), AuthenticationError);
-        }),
+        fc.property(
+          fc.nat(sealed.length + gcmAad.length - 1),
+          fc.integer({ min: 1, max: 255 }),
+          (pos, flip) => {
+            const c = sealed.slice();
+            const a = gcmAad.slice();
+            if (pos < c.length) c[pos] = (c[pos] as number) ^ flip;
+            else a[pos - c.length] = (a[pos - c.length] as number) ^ flip;
+            assert.throws(() => backend.aes256GcmOpen(gcmKey, gcmNonce, c, a), AuthenticationError);
+          },
+        ),
         { numRuns: 60 },
       );
     });
@@ -124,12 +146,16 @@ describe('backend agreement', () => {
 
   it('both backends agree on X25519 for random keys', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (a, b) => {
-        const pa = nodeBackend.x25519PublicKey(a);
-        assert.deepEqual(portableBackend.x25519PublicKey(a), pa);
-        const pb = portableBackend.x25519PublicKey(b);
-        assert.deepEqual(nodeBackend.x25519(a, pb), portableBackend.x25519(a, pb));
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        (a, b) => {
+          const pa = nodeBackend.x25519PublicKey(a);
+          assert.deepEqual(portableBackend.x25519PublicKey(a), pa);
+          const pb = portableBackend.x25519PublicKey(b);
+          assert.deepEqual(nodeBackend.x25519(a, pb), portableBackend.x25519(a, pb));
+        },
+      ),
       { numRuns: 30 },
     );
   });

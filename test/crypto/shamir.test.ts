@@ -33,7 +33,8 @@ const sharing = fc
 function choose<T>(items: readonly T[], count: number, pick: Iterator<number>): T[] {
   const pool = items.slice();
   const out: T[] = [];
-  while (out.length < count) out.push(pool.splice((pick.next().value as number) % pool.length, 1)[0] as T);
+  while (out.length < count)
+    out.push(pool.splice((pick.next().value as number) % pool.length, 1)[0] as T);
   return out;
 }
 
@@ -93,7 +94,10 @@ describe('Shamir secret sharing over GF(2^22 - 3)', () => {
           const forged = last.value.map((y, c) =>
             Number(mod(BigInt(y) + mod((cb[c] as bigint) - (ca[c] as bigint)) * vanishing)),
           );
-          assert.deepEqual(combine([...known, { index: last.index, value: forged }], threshold, 30), b);
+          assert.deepEqual(
+            combine([...known, { index: last.index, value: forged }], threshold, 30),
+            b,
+          );
         },
       ),
       { numRuns: 50 },
@@ -106,7 +110,10 @@ describe('Shamir secret sharing over GF(2^22 - 3)', () => {
     const [s1, s2] = shares as [Share, Share];
     assert.throws(() => combine([s1, s1, s2], 3, 32), /need 3 shares with distinct indices/);
     const forged = { index: s1.index, value: s2.value };
-    assert.throws(() => combine([s1, forged, s2, shares[2] as Share], 3, 32), /two different shares/);
+    assert.throws(
+      () => combine([s1, forged, s2, shares[2] as Share], 3, 32),
+      /two different shares/,
+    );
   });
 
   it('names bad parameters and bad shares', () => {
@@ -115,7 +122,10 @@ describe('Shamir secret sharing over GF(2^22 - 3)', () => {
     assert.throws(() => split(new Uint8Array(32), 2, [0, 1]), /share index/);
     assert.throws(() => split(new Uint8Array(32), 2, [1, FIELD_PRIME]), /share index/);
     const [s1, s2] = split(new Uint8Array(32), 2, [1, 2]) as [Share, Share];
-    assert.throws(() => combine([s1, { index: 2, value: s2.value.slice(1) }], 2, 32), /expected 16/);
+    assert.throws(
+      () => combine([s1, { index: 2, value: s2.value.slice(1) }], 2, 32),
+      /expected 16/,
+    );
     const outside = s2.value.slice();
     outside[0] = FIELD_PRIME;
     assert.throws(() => combine([s1, { index: 2, value: outside }], 2, 32), /outside the field/);

@@ -33,17 +33,29 @@ export function runRound(
   seed = 1,
 ): Run {
   const ids = Array.from({ length: clientCount }, (_, i) => i + 1);
-  const server = new SecAggServer({ clients: ids, dim, options, random: seededRandom(seed, 'server') });
+  const server = new SecAggServer({
+    clients: ids,
+    dim,
+    options,
+    random: seededRandom(seed, 'server'),
+  });
   const inputs = new Map(ids.map((id) => [id, hooks.input?.(id) ?? defaultInput(id, dim)]));
   const clients = new Map(
-    ids.map((id) => [id, new SecAggClient({ input: inputs.get(id) as ClientInput, random: seededRandom(seed, `c${id}`) })]),
+    ids.map((id) => [
+      id,
+      new SecAggClient({
+        input: inputs.get(id) as ClientInput,
+        random: seededRandom(seed, `c${id}`),
+      }),
+    ]),
   );
   const vanished = new Set<number>();
   const events: ClientEvent[] = [];
   let step = server.start();
   for (let guard = 0; guard < 20; guard++) {
     events.push(...step.events);
-    if (step.result !== undefined || step.aborted !== undefined) return { server, final: step, events, inputs };
+    if (step.result !== undefined || step.aborted !== undefined)
+      return { server, final: step, events, inputs };
     const stage = server.stage;
     const replies: [number, ClientMessage][] = [];
     for (const { to, message } of step.send) {
@@ -64,13 +76,15 @@ export function runRound(
       next = server.receive(from, message);
       events.push(...next.events);
       send.push(...next.send);
-      if (next.result !== undefined || next.aborted !== undefined) return { server, final: next, events, inputs };
+      if (next.result !== undefined || next.aborted !== undefined)
+        return { server, final: next, events, inputs };
     }
     if (server.stage === stage) {
       next = server.closeStage();
       send.push(...next.send);
       events.push(...next.events);
-      if (next.result !== undefined || next.aborted !== undefined) return { server, final: next, events, inputs };
+      if (next.result !== undefined || next.aborted !== undefined)
+        return { server, final: next, events, inputs };
       step = { send, events: [] };
     } else {
       step = { send, events: [] };

@@ -5,7 +5,12 @@ import { isSmallOrderKey } from '../../src/crypto/agreement.js';
 import { nodeBackend } from '../../src/crypto/backend-node.js';
 import { hexToBytes } from '../../src/crypto/bytes.js';
 import { seededRandom } from '../../src/crypto/random.js';
-import { decodeClientMessage, decodeServerMessage, encodeClientMessage, encodeServerMessage } from '../../src/secagg/codec.js';
+import {
+  decodeClientMessage,
+  decodeServerMessage,
+  encodeClientMessage,
+  encodeServerMessage,
+} from '../../src/secagg/codec.js';
 import { ParameterError, ProtocolError } from '../../src/secagg/errors.js';
 import { drawGraph } from '../../src/secagg/graph.js';
 import { pack, unpack } from '../../src/secagg/packing.js';
@@ -14,7 +19,10 @@ import { stochasticQuantizer } from '../../src/secagg/quantize.js';
 
 describe('parameters', () => {
   const fails = (options: Parameters<typeof resolveRoundParams>[0], parameter: string, n = 100) =>
-    assert.throws(() => resolveRoundParams(options, n, 10), (e: unknown) => e instanceof ParameterError && e.parameter === parameter);
+    assert.throws(
+      () => resolveRoundParams(options, n, 10),
+      (e: unknown) => e instanceof ParameterError && e.parameter === parameter,
+    );
 
   it('name the offending option', () => {
     fails({ threshold: 25, shareNum: 51 }, 'threshold');
@@ -31,7 +39,11 @@ describe('parameters', () => {
   it('apply the least restrictive of minNum and minFrac, and permit low thresholds only when asked', () => {
     assert.equal(resolveRoundParams({ minNum: 30, minFrac: 0.5 }, 100, 10).minClients, 30);
     assert.equal(resolveRoundParams({ minNum: 80, minFrac: 0.5 }, 100, 10).minClients, 50);
-    assert.equal(resolveRoundParams({ shareNum: 51, threshold: 10, allowLowThreshold: true }, 100, 10).threshold, 10);
+    assert.equal(
+      resolveRoundParams({ shareNum: 51, threshold: 10, allowLowThreshold: true }, 100, 10)
+        .threshold,
+      10,
+    );
   });
 
   it('default to SecAgg for small rounds and a modulus-safe target range', () => {
@@ -57,7 +69,14 @@ describe('stochastic quantizer', () => {
       fc.property(fc.double({ min: -1, max: 1, noNaN: true }), (x) => {
         const values = new Float32Array(20_000).fill(x);
         const q = stochasticQuantizer.quantize(values, params, seededRandom(x, 'unbiased'));
-        const mean = stochasticQuantizer.dequantize(q.map((v) => v), 1, params).reduce((a, b) => a + b) / values.length;
+        const mean =
+          stochasticQuantizer
+            .dequantize(
+              q.map((v) => v),
+              1,
+              params,
+            )
+            .reduce((a, b) => a + b) / values.length;
         assert.ok(Math.abs(mean - Math.fround(x)) < 0.005, `${mean} vs ${x}`);
       }),
       { numRuns: 20 },
@@ -68,17 +87,22 @@ describe('stochastic quantizer', () => {
 describe('neighbour graph', () => {
   it('is symmetric, includes each client, and has shareNum neighbours (complete when shareNum >= n)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 0, max: 30 }), fc.nat(), (n, h, seed) => {
-        const ids = Array.from({ length: n }, (_, i) => 3 * i + 1);
-        const shareNum = 2 * h + 1;
-        const graph = drawGraph(ids, shareNum, seededRandom(seed, 'g'));
-        for (const id of ids) {
-          const neighbours = graph.get(id) ?? [];
-          assert.equal(neighbours.length, Math.min(shareNum, n));
-          assert.ok(neighbours.includes(id));
-          for (const other of neighbours) assert.ok(graph.get(other)?.includes(id));
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 0, max: 30 }),
+        fc.nat(),
+        (n, h, seed) => {
+          const ids = Array.from({ length: n }, (_, i) => 3 * i + 1);
+          const shareNum = 2 * h + 1;
+          const graph = drawGraph(ids, shareNum, seededRandom(seed, 'g'));
+          for (const id of ids) {
+            const neighbours = graph.get(id) ?? [];
+            assert.equal(neighbours.length, Math.min(shareNum, n));
+            assert.ok(neighbours.includes(id));
+            for (const other of neighbours) assert.ok(graph.get(other)?.includes(id));
+          }
+        },
+      ),
     );
   });
 });
@@ -86,10 +110,14 @@ describe('neighbour graph', () => {
 describe('packing and codec', () => {
   it('pack/unpack round-trip at every width', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 32 }), fc.array(fc.nat(), { maxLength: 40 }), (bits, raw) => {
-        const values = Uint32Array.from(raw, (v) => (bits === 32 ? v : v % 2 ** bits));
-        assert.deepEqual(unpack(pack(values, bits), values.length, bits), values);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 32 }),
+        fc.array(fc.nat(), { maxLength: 40 }),
+        (bits, raw) => {
+          const values = Uint32Array.from(raw, (v) => (bits === 32 ? v : v % 2 ** bits));
+          assert.deepEqual(unpack(pack(values, bits), values.length, bits), values);
+        },
+      ),
     );
     assert.throws(() => unpack(new Uint8Array(3), 1, 32), ProtocolError);
   });
@@ -108,18 +136,26 @@ describe('packing and codec', () => {
       assert.deepEqual(decodeServerMessage(encodeServerMessage(m)), m);
     }
     const vector = Uint32Array.from([5, 2 ** 32 - 1, 0]);
-    const back = decodeClientMessage(encodeClientMessage({ stage: 'ask-vectors', vector, invalidShareSenders: [4] }, 32), 32);
+    const back = decodeClientMessage(
+      encodeClientMessage({ stage: 'ask-vectors', vector, invalidShareSenders: [4] }, 32),
+      32,
+    );
     assert.deepEqual(back, { stage: 'ask-vectors', vector, invalidShareSenders: [4] });
     assert.throws(() => decodeClientMessage(new Uint8Array([0xff, 0xff, 0xff]), 32), ProtocolError);
     assert.throws(() => decodeServerMessage(new Uint8Array(0)), /no body/);
-    const badKey = encodeClientMessage({ stage: 'ask-keys', encryptionKey: key.subarray(1), maskKey: key }, 32);
+    const badKey = encodeClientMessage(
+      { stage: 'ask-keys', encryptionKey: key.subarray(1), maskKey: key },
+      32,
+    );
     assert.throws(() => decodeClientMessage(badKey, 32), /encryptionKey must be 32 bytes/);
   });
 });
 
 describe('small-order key list', () => {
   it('flags exactly the keys X25519 refuses', () => {
-    const privateKey = hexToBytes('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a');
+    const privateKey = hexToBytes(
+      '77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a',
+    );
     for (const hex of [
       '0000000000000000000000000000000000000000000000000000000000000080',
       '5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f11d7',
@@ -129,6 +165,11 @@ describe('small-order key list', () => {
       assert.ok(isSmallOrderKey(point), hex);
       assert.throws(() => nodeBackend.x25519(privateKey, point));
     }
-    fc.assert(fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (k) => !isSmallOrderKey(nodeBackend.x25519PublicKey(k))));
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        (k) => !isSmallOrderKey(nodeBackend.x25519PublicKey(k)),
+      ),
+    );
   });
 });
