@@ -11,14 +11,23 @@
  */
 import { backend } from './backend.js';
 import { concatBytes, utf8 } from './bytes.js';
+import { createAccumulator } from './vector-add.js';
 
 const SALT = utf8('sepal/mask/v1');
 const ZERO_IV = new Uint8Array(16);
-// Masks are streamed in chunks that stay in the L2 cache while they are added to the vector.
+// Vectors are masked a chunk at a time; a chunk and one keystream block of the same size (64 KiB
+// each) stay in the L2 cache while every mask is added to the chunk.
 const CHUNK_WORDS = 1 << 14;
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+// Safe to share: applyMasks is synchronous and never re-entered while it holds the accumulator.
+const accumulator = createAccumulator(CHUNK_WORDS);
 
 export type MaskSign = 1 | -1;
+
+/** One mask stream and the sign it is applied with. */
+export interface Mask {
+  readonly key: Uint8Array;
+  readonly sign: MaskSign;
+}
 
 /** The AES-256 key of the mask stream for (seed, purpose, context). */
 export function maskKey(seed: Uint8Array, purpose: string, context: Uint8Array): Uint8Array {
@@ -26,29 +35,29 @@ export function maskKey(seed: Uint8Array, purpose: string, context: Uint8Array):
   return backend.hkdfSha256(seed, SALT, concatBytes(utf8(purpose), context), 32);
 }
 
-/** Reads little-endian 32-bit words out of keystream bytes. */
-function wordsOf(bytes: Uint8Array): Uint32Array {
-  if (LITTLE_ENDIAN && bytes.byteOffset % 4 === 0) {
-    return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
+/**
+ * Adds (sign 1) or subtracts (sign -1) the mask stream of every key to `target`, modulo 2^32.
+ *
+ * All streams are open at once and the vector is walked chunk by chunk: each chunk is loaded into
+ * the accumulator once, receives the next block of every stream, and is written back once. The
+ * result equals applying the masks one after another, since addition modulo 2^32 commutes.
+ */
+export function applyMasks(target: Uint32Array, masks: readonly Mask[]): void {
+  const streams = masks.map(({ key, sign }) => ({
+    next: backend.aes256CtrKeystream(key, ZERO_IV),
+    sign,
+  }));
+  for (let start = 0; start < target.length; start += CHUNK_WORDS) {
+    const chunk = target.subarray(start, Math.min(target.length, start + CHUNK_WORDS));
+    accumulator.load(chunk);
+    for (const { next, sign } of streams) accumulator.add(next(4 * chunk.length), sign);
+    accumulator.store();
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Uint32Array(bytes.length >>> 2);
-  for (let i = 0; i < out.length; i++) out[i] = view.getUint32(4 * i, true);
-  return out;
 }
 
 /** Adds (sign 1) or subtracts (sign -1) the mask stream of `key` to `target`, modulo 2^32. */
 export function applyMask(target: Uint32Array, key: Uint8Array, sign: MaskSign): void {
-  const next = backend.aes256CtrKeystream(key, ZERO_IV);
-  for (let start = 0; start < target.length; start += CHUNK_WORDS) {
-    const end = Math.min(target.length, start + CHUNK_WORDS);
-    const mask = wordsOf(next(4 * (end - start)));
-    if (sign === 1) {
-      for (let i = start, j = 0; i < end; i++, j++) target[i] = (target[i] as number) + (mask[j] as number);
-    } else {
-      for (let i = start, j = 0; i < end; i++, j++) target[i] = (target[i] as number) - (mask[j] as number);
-    }
-  }
+  applyMasks(target, [{ key, sign }]);
 }
 
 /** The first `length` words of the mask stream of `key` (for tests and audits). */

@@ -1,0 +1,167 @@
+// Mask streams: the WebAssembly SIMD path and the JavaScript fallback must both produce exactly
+// the little-endian words of AES-256-CTR keystream (zero IV) added modulo 2^32, since clients and
+// the server may run different paths and their masks must cancel.
+import assert from 'node:assert/strict';
+import { createCipheriv } from 'node:crypto';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { applyMask, applyMasks, maskKey, maskWords, type Mask } from '../../src/crypto/mask.js';
+import { createAccumulator, simdAvailable } from '../../src/crypto/vector-add.js';
+
+// Around the 16 Ki-word chunk size, and small and non-multiple-of-4 lengths.
+const lengths = fc.oneof(
+  fc.constantFrom(0, 1, 3, 4, 5, 7, 16383, 16384, 16385, 32771),
+  fc.integer({ min: 0, max: 40_000 }),
+);
+const keys = fc.uint8Array({ minLength: 32, maxLength: 32 });
+const signs = fc.constantFrom<1 | -1>(1, -1);
+const vectorOf = (length: number) => fc.uint32Array({ minLength: length, maxLength: length });
+
+/** The mask stream computed directly with node:crypto, independent of the code under test. */
+function referenceWords(key: Uint8Array, length: number): Uint32Array {
+  const bytes = createCipheriv('aes-256-ctr', key, new Uint8Array(16)).update(
+    new Uint8Array(4 * length),
+  );
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Uint32Array.from({ length }, (_, i) => view.getUint32(4 * i, true));
+}
+
+function referenceApply(target: Uint32Array, masks: readonly Mask[]): Uint32Array {
+  const out = target.slice();
+  for (const { key, sign } of masks) {
+    const words = referenceWords(key, out.length);
+    for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) + sign * (words[i] as number);
+  }
+  return out;
+}
+
+describe('mask streams', () => {
+  it('uses WebAssembly SIMD under Node, so the tests below exercise it', () => {
+    assert.equal(simdAvailable, true);
+  });
+
+  it('maskWords is AES-256-CTR keystream with a zero IV (known answer)', () => {
+    const key = Uint8Array.from({ length: 32 }, (_, i) => i);
+    // AES-256 of the zero block (counter 0) under key 00 01 … 1f: f29000b6 2a499fd0 a9f39a6a dd2e7780.
+    const words = maskWords(key, 8);
+    assert.deepEqual([...words.subarray(0, 4)], [0xb60090f2, 0xd09f492a, 0x6a9af3a9, 0x80772edd]);
+    assert.deepEqual(words, referenceWords(key, 8));
+  });
+
+  it('applyMask equals the reference for any length, key and sign', () => {
+    fc.assert(
+      fc.property(
+        lengths.chain((n) => fc.tuple(vectorOf(n), keys, signs)),
+        ([vector, key, sign]) => {
+          const masked = vector.slice();
+          applyMask(masked, key, sign);
+          assert.deepEqual(masked, referenceApply(vector, [{ key, sign }]));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('applyMasks equals applying each mask in turn', () => {
+    fc.assert(
+      fc.property(
+        lengths.chain((n) =>
+          fc.tuple(vectorOf(n), fc.array(fc.record({ key: keys, sign: signs }), { maxLength: 6 })),
+        ),
+        ([vector, masks]) => {
+          const masked = vector.slice();
+          applyMasks(masked, masks);
+          assert.deepEqual(masked, referenceApply(vector, masks));
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('adding then subtracting a mask restores the vector', () => {
+    fc.assert(
+      fc.property(
+        lengths.chain((n) => fc.tuple(vectorOf(n), keys)),
+        ([vector, key]) => {
+          const masked = vector.slice();
+          applyMask(masked, key, 1);
+          applyMask(masked, key, -1);
+          assert.deepEqual(masked, vector);
+          applyMasks(masked, [
+            { key, sign: -1 },
+            { key, sign: 1 },
+          ]);
+          assert.deepEqual(masked, vector);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it('streams differ across purposes and contexts', () => {
+    const seed = Uint8Array.from({ length: 32 }, (_, i) => 3 * i);
+    const round1 = new Uint8Array([1]);
+    const round2 = new Uint8Array([2]);
+    const streams = [
+      maskWords(maskKey(seed, 'pairwise', round1), 64),
+      maskWords(maskKey(seed, 'self', round1), 64),
+      maskWords(maskKey(seed, 'pairwise', round2), 64),
+    ];
+    for (let a = 0; a < streams.length; a++) {
+      for (let b = a + 1; b < streams.length; b++) assert.notDeepEqual(streams[a], streams[b]);
+    }
+    assert.deepEqual(maskWords(maskKey(seed, 'pairwise', round1), 64), streams[0]);
+  });
+});
+
+describe('word accumulators', () => {
+  for (const simd of [true, false]) {
+    it(`${simd ? 'SIMD' : 'JavaScript'} accumulator equals word-wise addition mod 2^32`, () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 1000 }).chain((n) =>
+            fc.tuple(
+              vectorOf(n),
+              fc.array(
+                fc.tuple(fc.integer({ min: 0, max: n }), fc.integer({ min: 0, max: 3 }), signs),
+                {
+                  maxLength: 5,
+                },
+              ),
+            ),
+          ),
+          ([vector, adds]) => {
+            const accumulator = createAccumulator(1000, simd);
+            const expected = vector.slice();
+            const actual = vector.slice();
+            accumulator.load(actual);
+            for (const [words, offset, sign] of adds) {
+              // Unaligned, non-zero byteOffset slices exercise the copying path of the fallback.
+              const bytes = Uint8Array.from(
+                { length: 4 * words + offset },
+                (_, i) => (i * 37 + words) & 0xff,
+              );
+              const block = bytes.subarray(offset);
+              const view = new DataView(block.buffer, block.byteOffset, 4 * words);
+              for (let i = 0; i < words; i++) {
+                expected[i] = (expected[i] as number) + sign * view.getUint32(4 * i, true);
+              }
+              accumulator.add(block.subarray(0, 4 * words), sign);
+            }
+            accumulator.store();
+            assert.deepEqual(actual, expected);
+          },
+        ),
+        { numRuns: 100 },
+      );
+    });
+
+    it(`${simd ? 'SIMD' : 'JavaScript'} accumulator rejects oversized inputs`, () => {
+      const accumulator = createAccumulator(8, simd);
+      assert.throws(() => accumulator.load(new Uint32Array(9)), RangeError);
+      accumulator.load(new Uint32Array(2));
+      assert.throws(() => accumulator.add(new Uint8Array(12), 1), RangeError);
+      assert.throws(() => accumulator.add(new Uint8Array(6), 1), RangeError);
+    });
+  }
+});
