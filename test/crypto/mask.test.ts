@@ -18,7 +18,9 @@ const signs = fc.constantFrom<1 | -1>(1, -1);
 // Vectors are derived from a seed rather than generated element by element: a 40,000-entry
 // array from fast-check is slow to build and far slower to shrink.
 const vectorOf = (length: number) =>
-  fc.nat().map((seed) => Uint32Array.from({ length }, (_, i) => Math.imul(i + seed, 2654435761) >>> 0));
+  fc
+    .nat()
+    .map((seed) => Uint32Array.from({ length }, (_, i) => Math.imul(i + seed, 2654435761) >>> 0));
 
 /** The mask stream computed directly with node:crypto, independent of the code under test. */
 function referenceWords(key: Uint8Array, length: number): Uint32Array {
