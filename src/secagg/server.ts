@@ -296,7 +296,7 @@ export class SecAggServer {
   }
 
   #acceptShares(from: number, shares: readonly EncryptedShare[]): void {
-    const expected = new Set(this.#neighboursOf(from).filter((id) => id !== from));
+    const expected = new Set(this.neighboursOf(from).filter((id) => id !== from));
     const sealedBytes = SHARE_PAIR_BYTES + SEAL_OVERHEAD;
     for (const { peer, ciphertext } of shares) {
       if (!expected.delete(peer))
@@ -324,7 +324,7 @@ export class SecAggServer {
         from,
       );
     }
-    const neighbours = new Set(this.#neighboursOf(from));
+    const neighbours = new Set(this.neighboursOf(from));
     for (const sender of invalidShareSenders) {
       if (!neighbours.has(sender) || !this.#shareHolders.has(sender)) {
         throw new ProtocolError(
@@ -377,7 +377,8 @@ export class SecAggServer {
     store(keyShares, this.#keyShares);
   }
 
-  #neighboursOf(id: number): readonly number[] {
+  /** The neighbours drawn for a client at share-keys (itself included); empty before then. */
+  neighboursOf(id: number): readonly number[] {
     return this.#graph.get(id) ?? [];
   }
 
@@ -417,7 +418,7 @@ export class SecAggServer {
       to,
       message: {
         stage: 'share-keys',
-        neighbours: this.#neighboursOf(to).map((id) => this.#publicKeys.get(id) as NeighbourKeys),
+        neighbours: this.neighboursOf(to).map((id) => this.#publicKeys.get(id) as NeighbourKeys),
       },
     }));
   }
@@ -429,7 +430,7 @@ export class SecAggServer {
     for (let changed = true; changed;) {
       changed = false;
       for (const id of holders) {
-        const live = this.#neighboursOf(id).filter((n) => holders.has(n)).length;
+        const live = this.neighboursOf(id).filter((n) => holders.has(n)).length;
         if (live < this.params.threshold) {
           holders.delete(id);
           this.#drop(
@@ -458,9 +459,9 @@ export class SecAggServer {
     const survivors = this.#vectorSenders;
     this.#requireMinimum(survivors.size, 'sent masked vectors');
     const live = (id: number) =>
-      this.#neighboursOf(id).filter((n) => survivors.has(n) && this.#active.has(n)).length;
+      this.neighboursOf(id).filter((n) => survivors.has(n) && this.#active.has(n)).length;
     for (const id of this.#shareHolders) {
-      const needed = survivors.has(id) || this.#neighboursOf(id).some((n) => survivors.has(n));
+      const needed = survivors.has(id) || this.neighboursOf(id).some((n) => survivors.has(n));
       if (needed && live(id) < this.params.threshold) {
         const secret = survivors.has(id) ? 'self-mask seed' : 'mask key';
         this.#abort(
@@ -472,7 +473,7 @@ export class SecAggServer {
     const out: Outgoing[] = [];
     for (const to of survivors) {
       if (!this.#active.has(to)) continue;
-      const neighbours = this.#neighboursOf(to).filter((n) => this.#shareHolders.has(n));
+      const neighbours = this.neighboursOf(to).filter((n) => this.#shareHolders.has(n));
       const asked = {
         survivors: new Set(neighbours.filter((n) => survivors.has(n))),
         dropped: new Set(neighbours.filter((n) => !survivors.has(n))),
@@ -487,8 +488,16 @@ export class SecAggServer {
   }
 
   #reconstruct(owner: number, shares: Map<number, Share[]>, what: string): Uint8Array {
+    const received = shares.get(owner) ?? [];
+    // Holders that were live when unmask began may still vanish before answering it; the
+    // round then cannot complete, which SecAgg accepts as the price of dropout tolerance.
+    if (received.length < this.params.threshold) {
+      this.#abort(
+        `the ${what} of client ${owner} has ${received.length} shares from unmask answers; threshold is ${this.params.threshold}`,
+      );
+    }
     try {
-      return combine(shares.get(owner) ?? [], this.params.threshold, SECRET_BYTES);
+      return combine(received, this.params.threshold, SECRET_BYTES);
     } catch (error) {
       this.#abort(`cannot reconstruct the ${what} of client ${owner}: ${(error as Error).message}`);
     }
@@ -504,7 +513,7 @@ export class SecAggServer {
     }
     for (const id of this.#shareHolders) {
       if (this.#vectorSenders.has(id)) continue;
-      const maskedWithIt = this.#neighboursOf(id).filter((n) => this.#vectorSenders.has(n));
+      const maskedWithIt = this.neighboursOf(id).filter((n) => this.#vectorSenders.has(n));
       if (maskedWithIt.length === 0) continue;
       const privateKey = this.#reconstruct(id, this.#keyShares, 'mask key');
       if (
