@@ -14,7 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lineCharts } from './svg-chart.js';
+import { lineCharts } from '../src/report/small-multiples.js';
 
 const SHARE_NUM = 51;
 const THRESHOLD = 26;
