@@ -3,7 +3,6 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  DEFAULT_POLICY,
   parsePolicy,
   PolicyError,
   PolicyViolationError,
@@ -117,12 +116,5 @@ describe('Verifier', () => {
       new Verifier(policy).verify(evidence(TDX.file), { ...at(TDX), collateral }).type,
       'tdx',
     );
-  });
-
-  it('refuses evidence labelled insecure unless allowInsecure', () => {
-    const insecure = { kind: 'insecure', reportData: new Uint8Array(64).fill(7) } as const;
-    assert.throws(() => new Verifier(DEFAULT_POLICY).verify(insecure), refusedBy('allowInsecure'));
-    const claims = new Verifier(parsePolicy({ allowInsecure: true })).verify(insecure);
-    assert.deepEqual(claims, { type: 'insecure', reportData: '07'.repeat(64) });
   });
 });

@@ -117,18 +117,19 @@ export class DerNode {
     if (last === undefined || last & 0x80) {
       throw this.fail(this.path, 'a non-empty OBJECT IDENTIFIER with a terminated last arc');
     }
-    const values: number[] = [];
-    let value = 0;
+    // BigInt: arcs may exceed 2^53 (2.25.<UUID> OIDs carry a 128-bit arc).
+    const values: bigint[] = [];
+    let value = 0n;
     for (const octet of this.content) {
-      value = value * 128 + (octet & 0x7f);
+      value = value * 128n + BigInt(octet & 0x7f);
       if (!(octet & 0x80)) {
         values.push(value);
-        value = 0;
+        value = 0n;
       }
     }
     // The first encoded value packs the first two arcs as 40 * arc0 + arc1 (arc0 <= 2).
-    const [head = 0, ...tail] = values;
-    const firstArcs = head < 80 ? [Math.floor(head / 40), head % 40] : [2, head - 80];
+    const [head = 0n, ...tail] = values;
+    const firstArcs = head < 80n ? [head / 40n, head % 40n] : [2n, head - 80n];
     return [...firstArcs, ...tail].join('.');
   }
 

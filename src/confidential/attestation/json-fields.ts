@@ -1,9 +1,10 @@
-// Typed, validated access to parsed JSON (collateral and policy documents). Each accessor names
-// the full path of the member it reads, so a bad document is reported as "field: expected ...".
+// Typed, validated access to parsed JSON (collateral, policy and manifest documents). Each
+// accessor names the full path of the member it reads, so a bad document is reported as
+// "field: expected ...".
 import { fromHex } from './bytes.js';
-import type { AttestationError } from './errors.js';
 
-export type JsonFailure = (field: string, detail: string) => AttestationError;
+/** Builds the caller's own error type (AttestationError, ManifestError, ...). */
+export type JsonFailure = (field: string, detail: string) => Error;
 
 export class JsonObject {
   private constructor(

@@ -4,6 +4,7 @@ import { fromHex } from './bytes.js';
 import type { QuoteClaims, SgxClaims, TdxClaims } from './claims.js';
 import { PolicyError, PolicyViolationError } from './errors.js';
 import { JsonObject, parseJson } from './json-fields.js';
+import type { InsecureClaims } from './software-evidence.js';
 import { TCB_STATUSES, type TcbStatus } from './tcb-status.js';
 
 /** Accepted SGX enclaves; an absent list or bound means "any". */
@@ -19,6 +20,14 @@ export interface TdxPolicy {
   readonly mrtd: readonly string[] | undefined;
 }
 
+/** Accepted software (insecure) evidence; an absent list means "any". */
+export interface SoftwarePolicy {
+  /** Manifest measurements (SHA-256 of the canonical signed manifest). */
+  readonly measurements: readonly string[] | undefined;
+  /** Ed25519 public keys of the software attesters. */
+  readonly signers: readonly string[] | undefined;
+}
+
 export interface Policy {
   /** SGX quotes are accepted only if this section is present (TDX likewise). */
   readonly sgx: SgxPolicy | undefined;
@@ -31,6 +40,8 @@ export interface Policy {
   readonly requireCollateral: boolean;
   /** Accept evidence labelled insecure (a software attester, no TEE): for development only. */
   readonly allowInsecure: boolean;
+  /** Narrows which insecure evidence is accepted; only allowed together with allowInsecure. */
+  readonly software: SoftwarePolicy | undefined;
 }
 
 /** Every status but Revoked. */
@@ -44,6 +55,7 @@ export const DEFAULT_POLICY: Policy = {
   tcbStatuses: DEFAULT_TCB_STATUSES,
   requireCollateral: false,
   allowInsecure: false,
+  software: undefined,
 };
 
 const fail = (field: string, detail: string) => new PolicyError(field, detail);
@@ -61,6 +73,7 @@ export function parsePolicy(value: unknown): Policy {
     'tcbStatuses',
     'requireCollateral',
     'allowInsecure',
+    'software',
   ]);
   const flag = (key: string) => policy.has(key) && policy.boolean(key);
   const tcbStatuses = policy.has('tcbStatuses')
@@ -78,6 +91,21 @@ export function parsePolicy(value: unknown): Policy {
     tcbStatuses,
     requireCollateral: flag('requireCollateral'),
     allowInsecure: flag('allowInsecure'),
+    software: readSoftware(policy),
+  };
+}
+
+function readSoftware(policy: JsonObject): SoftwarePolicy | undefined {
+  if (!policy.has('software')) return undefined;
+  // A "software" section without allowInsecure would look like permission but grant none.
+  if (!(policy.has('allowInsecure') && policy.boolean('allowInsecure'))) {
+    throw fail('software', 'only meaningful with "allowInsecure": true');
+  }
+  const software = policy.object('software');
+  software.onlyKeys(['measurements', 'signers']);
+  return {
+    measurements: measurements(software, 'measurements', 32),
+    signers: measurements(software, 'signers', 32),
   };
 }
 
@@ -96,7 +124,7 @@ function readTdx(tdx: JsonObject): TdxPolicy {
   return { mrtd: measurements(tdx, 'mrtd', 48) };
 }
 
-/** A list of hex measurements of `bytes` bytes, normalised to lower case. */
+/** A list of hex values (measurements, keys) of `bytes` bytes, normalised to lower case. */
 function measurements(section: JsonObject, key: string, bytes: number): string[] | undefined {
   if (!section.has(key)) return undefined;
   return section.strings(key).map((text, i) => {
@@ -148,6 +176,15 @@ function enforceSgx(claims: SgxClaims, sgx: SgxPolicy | undefined): void {
 function enforceTdx(claims: TdxClaims, tdx: TdxPolicy | undefined): void {
   if (tdx === undefined) throw new PolicyViolationError('tdx', 'the policy has no "tdx" section');
   allowed('tdx.mrtd', tdx.mrtd, claims.mrtd);
+}
+
+/** Throws PolicyViolationError unless verified software evidence satisfies `policy`. */
+export function enforceSoftwarePolicy(claims: InsecureClaims, policy: Policy): void {
+  if (!policy.allowInsecure) {
+    throw new PolicyViolationError('allowInsecure', 'the evidence is INSECURE software evidence');
+  }
+  allowed('software.measurements', policy.software?.measurements, claims.measurement);
+  allowed('software.signers', policy.software?.signers, claims.signer);
 }
 
 function allowed(rule: string, list: readonly string[] | undefined, value: string): void {

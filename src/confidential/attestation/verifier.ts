@@ -1,23 +1,17 @@
 // The Verifier: cryptographic verification of evidence followed by policy appraisal.
-import { toHex } from './bytes.js';
 import type { QuoteClaims } from './claims.js';
 import { PolicyViolationError } from './errors.js';
-import { DEFAULT_POLICY, enforcePolicy, type Policy } from './policy.js';
-import { checkReportData, verifyQuote, type VerifyQuoteOptions } from './verify-quote.js';
+import { DEFAULT_POLICY, enforcePolicy, enforceSoftwarePolicy, type Policy } from './policy.js';
+import { type InsecureClaims, verifySoftwareEvidence } from './software-evidence.js';
+import { verifyQuote, type VerifyQuoteOptions } from './verify-quote.js';
 
 /**
- * Evidence to appraise: an Intel DCAP quote, or evidence from a software attester that runs
- * outside any TEE and says so (its report data binds a key or nonce but nothing vouches for it).
+ * Evidence to appraise: an Intel DCAP quote, or signed evidence from a software attester that
+ * runs outside any TEE and says so (software-evidence.ts).
  */
 export type Evidence =
   | { readonly kind: 'dcap-quote'; readonly quote: Uint8Array }
-  | { readonly kind: 'insecure'; readonly reportData: Uint8Array };
-
-/** Claims of accepted insecure evidence: only what the attester asserted. */
-export interface InsecureClaims {
-  readonly type: 'insecure';
-  readonly reportData: string;
-}
+  | { readonly kind: 'software'; readonly evidence: Uint8Array };
 
 export type Claims = QuoteClaims | InsecureClaims;
 
@@ -31,12 +25,17 @@ export class Verifier {
 
   /** Returns the claims of acceptable evidence; throws an AttestationError otherwise. */
   verify(evidence: Evidence, options: VerifyOptions = {}): Claims {
-    if (evidence.kind === 'insecure') {
+    if (evidence.kind === 'software') {
+      // Refused before it is even parsed: without allowInsecure nothing in it can matter.
       if (!this.policy.allowInsecure) {
-        throw new PolicyViolationError('allowInsecure', 'evidence is labelled insecure (no TEE)');
+        throw new PolicyViolationError(
+          'allowInsecure',
+          'the evidence is INSECURE software evidence (no TEE)',
+        );
       }
-      checkReportData(evidence.reportData, options.expectedReportData);
-      return { type: 'insecure', reportData: toHex(evidence.reportData) };
+      const claims = verifySoftwareEvidence(evidence.evidence, options.expectedReportData);
+      enforceSoftwarePolicy(claims, this.policy);
+      return claims;
     }
     const claims = verifyQuote(evidence.quote, {
       ...options,
