@@ -36,13 +36,19 @@ function privateKeyObject(privateKey: Uint8Array): KeyObject {
   return key;
 }
 
+// A client agrees with each neighbour's public key more than once (shares, masks), and parsing
+// SPKI DER goes through OpenSSL's slow generic decoder: import as JWK (raw key) and cache.
+const publicKeyObjects = new WeakMap<Uint8Array, KeyObject>();
+
 function publicKeyObject(publicKey: Uint8Array): KeyObject {
-  if (publicKey.length !== 32) throw new RangeError('X25519 public key must be 32 bytes');
-  return createPublicKey({
-    key: Buffer.concat([SPKI_X25519_PREFIX, publicKey]),
-    format: 'der',
-    type: 'spki',
-  });
+  let key = publicKeyObjects.get(publicKey);
+  if (key === undefined) {
+    if (publicKey.length !== 32) throw new RangeError('X25519 public key must be 32 bytes');
+    const x = Buffer.from(publicKey.buffer, publicKey.byteOffset, 32).toString('base64url');
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' });
+    publicKeyObjects.set(publicKey, key);
+  }
+  return key;
 }
 
 function asBytes(buffer: Buffer): Uint8Array {

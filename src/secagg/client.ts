@@ -10,8 +10,8 @@ import { bytesToHex, equalBytes, zeroize } from '../crypto/bytes.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { split, type Share } from '../crypto/shamir.js';
 import { decodeSharePair, encodeSharePair } from './codec.js';
+import { applyMasks, type Mask } from '../crypto/mask.js';
 import {
-  applyMask,
   pairwiseMaskKey,
   pairwiseSign,
   ROUND_ID_BYTES,
@@ -78,6 +78,8 @@ export class SecAggClient {
   #held = new Map<number, HeldShares>();
   /** Neighbours whose shares reached this client: exactly those it masks pairwise with. */
   #maskedWith = new Set<number>();
+  /** AES keys for shares with each neighbour: derived at share-keys, reused at ask-vectors. */
+  #shareAeadKeys = new Map<number, Uint8Array>();
 
   readonly #options: SecAggClientOptions;
   readonly #random: RandomSource;
@@ -140,6 +142,23 @@ export class SecAggClient {
       held.seedShare.fill(0);
     }
     this.#held.clear();
+    this.#forgetShareKeys();
+  }
+
+  #forgetShareKeys(): void {
+    zeroize(...this.#shareAeadKeys.values());
+    this.#shareAeadKeys.clear();
+  }
+
+  /** The share key with a neighbour; the same from both ends, so one agreement serves both ways. */
+  #shareKeyWith(peer: number, neighbour: NeighbourKeys): Uint8Array {
+    let key = this.#shareAeadKeys.get(peer);
+    if (key === undefined) {
+      const own = (this.#encryptionKeys as KeyPair).privateKey;
+      key = shareEncryptionKey(own, neighbour.encryptionKey, this.#roundId);
+      this.#shareAeadKeys.set(peer, key);
+    }
+    return key;
   }
 
   get #round(): RoundParams {
@@ -221,14 +240,13 @@ export class SecAggClient {
         this.#held.set(holder, pair);
         return;
       }
-      const neighbour = this.#neighbours.get(holder) as NeighbourKeys;
-      const key = shareEncryptionKey(encryption.privateKey, neighbour.encryptionKey, this.#roundId);
+      const key = this.#shareKeyWith(holder, this.#neighbours.get(holder) as NeighbourKeys);
       const plaintext = encodeSharePair(pair);
       shares.push({
         peer: holder,
         ciphertext: seal(key, plaintext, shareAad(this.#roundId, this.#id, holder), this.#random),
       });
-      zeroize(key, plaintext);
+      zeroize(plaintext);
       pair.keyShare.fill(0);
       pair.seedShare.fill(0);
     });
@@ -247,7 +265,7 @@ export class SecAggClient {
       }
       if (this.#maskedWith.has(peer)) throw new ProtocolError(`received two shares from ${peer}`);
       this.#maskedWith.add(peer);
-      const key = shareEncryptionKey(encryption.privateKey, neighbour.encryptionKey, this.#roundId);
+      const key = this.#shareKeyWith(peer, neighbour);
       try {
         this.#held.set(
           peer,
@@ -257,10 +275,9 @@ export class SecAggClient {
         // The sender still masked with this client, so the pairwise mask stays; this client just
         // holds no share of the sender and says so.
         invalidShareSenders.push(peer);
-      } finally {
-        zeroize(key);
       }
     }
+    this.#forgetShareKeys();
     if (this.#maskedWith.size + 1 < params.threshold) {
       throw new ProtocolError(
         `only ${this.#maskedWith.size + 1} neighbours (this client included) completed share-keys; ` +
@@ -269,16 +286,20 @@ export class SecAggClient {
     }
 
     const vector = this.#weightedQuantizedInput(params);
-    applyMask(vector, selfMaskKey(this.#selfSeed as Uint8Array, this.#roundId), 1);
     const maskPrivate = (this.#maskKeys as KeyPair).privateKey;
-    for (const peer of this.#maskedWith) {
-      const peerKey = (this.#neighbours.get(peer) as NeighbourKeys).maskKey;
-      applyMask(
-        vector,
-        pairwiseMaskKey(maskPrivate, peerKey, this.#roundId),
-        pairwiseSign(this.#id, peer),
-      );
-    }
+    const masks: Mask[] = [
+      { key: selfMaskKey(this.#selfSeed as Uint8Array, this.#roundId), sign: 1 },
+      ...[...this.#maskedWith].map((peer) => ({
+        key: pairwiseMaskKey(
+          maskPrivate,
+          (this.#neighbours.get(peer) as NeighbourKeys).maskKey,
+          this.#roundId,
+        ),
+        sign: pairwiseSign(this.#id, peer),
+      })),
+    ];
+    applyMasks(vector, masks);
+    zeroize(...masks.map((mask) => mask.key));
     if (params.modBits < 32) {
       const reduce = modRangeOf(params) - 1;
       for (let i = 0; i < vector.length; i++) vector[i] = (vector[i] as number) & reduce;

@@ -4,7 +4,7 @@
  */
 import { agreeKey } from '../crypto/agreement.js';
 import { concatBytes, u32be, utf8 } from '../crypto/bytes.js';
-import { applyMask, maskKey, type MaskSign } from '../crypto/mask.js';
+import { maskKey, type MaskSign } from '../crypto/mask.js';
 
 const SALT = utf8('sepal/secagg/v1');
 const SHARE_ENCRYPTION = utf8('share-encryption');
@@ -51,5 +51,3 @@ export function selfMaskKey(seed: Uint8Array, roundId: Uint8Array): Uint8Array {
  * higher subtracts, so the two masks cancel in the sum.
  */
 export const pairwiseSign = (client: number, peer: number): MaskSign => (client < peer ? 1 : -1);
-
-export { applyMask };

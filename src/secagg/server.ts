@@ -21,8 +21,9 @@ import { bytesToHex, equalBytes, zeroize } from '../crypto/bytes.js';
 import { systemRandom, type RandomSource } from '../crypto/random.js';
 import { combine, type Share } from '../crypto/shamir.js';
 import { SHARE_PAIR_BYTES } from './codec.js';
+import { applyMasks, type Mask } from '../crypto/mask.js';
+import { addWordsInto } from '../crypto/vector-add.js';
 import {
-  applyMask,
   pairwiseMaskKey,
   pairwiseSign,
   ROUND_ID_BYTES,
@@ -333,8 +334,7 @@ export class SecAggServer {
         );
       }
     }
-    const sum = this.#sum;
-    for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + (vector[i] as number);
+    addWordsInto(this.#sum, vector);
     this.#vectorSenders.add(from);
     for (const sender of invalidShareSenders) {
       this.#events.push({
@@ -503,12 +503,17 @@ export class SecAggServer {
     }
   }
 
-  /** Removes every mask from the running sum. */
+  /**
+   * Removes every mask from the running sum: the self masks of the vector senders, and the
+   * pairwise masks that the senders share with share holders whose vectors never arrived. All
+   * streams go through one pass over the sum (see applyMasks).
+   */
   #unmaskSum(): void {
     const sum = this.#sum;
+    const masks: Mask[] = [];
     for (const id of this.#vectorSenders) {
       const seed = this.#reconstruct(id, this.#seedShares, 'self-mask seed');
-      applyMask(sum, selfMaskKey(seed, this.roundId), -1);
+      masks.push({ key: selfMaskKey(seed, this.roundId), sign: -1 });
       zeroize(seed);
     }
     for (const id of this.#shareHolders) {
@@ -527,11 +532,13 @@ export class SecAggServer {
           (this.#publicKeys.get(survivor) as NeighbourKeys).maskKey,
           this.roundId,
         );
-        // The survivor applied the mask with sign pairwiseSign(survivor, id); take it back out.
-        applyMask(sum, key, pairwiseSign(survivor, id) === 1 ? -1 : 1);
+        // The survivor applied the mask with pairwiseSign(survivor, id); take it back out.
+        masks.push({ key, sign: pairwiseSign(survivor, id) === 1 ? -1 : 1 });
       }
       zeroize(privateKey);
     }
+    applyMasks(sum, masks);
+    zeroize(...masks.map((mask) => mask.key));
     if (this.params.modBits < 32) {
       const reduce = modRangeOf(this.params) - 1;
       for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) & reduce;

@@ -83,7 +83,10 @@ function quantile(values: readonly number[], q: number): number {
 function inputOf(id: number, dim: number, clippingRange: number, seed: string): Float32Array {
   const words = new Uint32Array(dim);
   seededRandom(seed, `input-${id}`).fill(new Uint8Array(words.buffer));
-  return Float32Array.from(words, (w) => (w / 2 ** 32) * 2 * clippingRange - clippingRange);
+  const values = new Float32Array(dim);
+  const scale = (2 * clippingRange) / 2 ** 32;
+  for (let i = 0; i < dim; i++) values[i] = (words[i] as number) * scale - clippingRange;
+  return values;
 }
 
 const numExamplesOf = (id: number, maxWeight: number): number =>
@@ -131,6 +134,17 @@ export function simulateSecAggRound(config: RoundSimulationConfig): RoundSimulat
   // the server must end up with, computed outside the protocol.
   const expected = new Uint32Array(config.dim + 1);
   const quantized = new Set<number>();
+  // CPU the harness spends inside a client's call (making its input, recording the expected
+  // sum) is the simulator's, not the client's: it is measured and taken off the client's time.
+  let harnessCpu = 0;
+  const asHarness = <T>(work: () => T): T => {
+    const start = cpuMs();
+    try {
+      return work();
+    } finally {
+      harnessCpu += cpuMs() - start;
+    }
+  };
   const clients = new Map(
     ids.map((id) => {
       const numExamples = numExamplesOf(id, params.maxWeight);
@@ -138,16 +152,21 @@ export function simulateSecAggRound(config: RoundSimulationConfig): RoundSimulat
       const recording: Quantizer = {
         quantize(values, roundParams, random) {
           const q = stochasticQuantizer.quantize(values, roundParams, random);
-          expected[0] = (expected[0] as number) + weight;
-          for (let i = 0; i < q.length; i++)
-            expected[i + 1] = (expected[i + 1] as number) + weight * (q[i] as number);
-          quantized.add(id);
+          asHarness(() => {
+            expected[0] = (expected[0] as number) + weight;
+            for (let i = 0; i < q.length; i++)
+              expected[i + 1] = (expected[i + 1] as number) + weight * (q[i] as number);
+            quantized.add(id);
+          });
           return q;
         },
         dequantize: stochasticQuantizer.dequantize,
       };
       const client = new SecAggClient({
-        input: () => ({ values: inputOf(id, config.dim, params.clippingRange, seed), numExamples }),
+        input: () => ({
+          values: asHarness(() => inputOf(id, config.dim, params.clippingRange, seed)),
+          numExamples,
+        }),
         quantizer: recording,
         random: config.seed === undefined ? systemRandom : seededRandom(seed, `client-${id}`),
       });
@@ -182,11 +201,17 @@ export function simulateSecAggRound(config: RoundSimulationConfig): RoundSimulat
       const vanished = dropAfter.get(to);
       if (vanished !== undefined && STAGES.indexOf(vanished) < STAGES.indexOf(message.stage))
         continue;
-      const start = cpuMs();
+      const encodeStart = cpuMs();
       const encoded = encodeServerMessage(message);
+      const encodeSpent = cpuMs() - encodeStart;
+      serverCpu += encodeSpent;
+      serverCpuByStage[stage] += encodeSpent;
+      const harnessBefore = harnessCpu;
+      const start = cpuMs();
       const reply = (clients.get(to) as SecAggClient).handle(decodeServerMessage(encoded));
       const bytes = encodeClientMessage(reply, params.modBits);
-      clientCpu.set(to, (clientCpu.get(to) as number) + cpuMs() - start);
+      const spent = cpuMs() - start - (harnessCpu - harnessBefore);
+      clientCpu.set(to, (clientCpu.get(to) as number) + spent);
       down.set(to, (down.get(to) as number) + encoded.length);
       up.set(to, (up.get(to) as number) + bytes.length);
       replies.push({ from: to, bytes });

@@ -6,7 +6,7 @@ import { createCipheriv } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { applyMask, applyMasks, maskKey, maskWords, type Mask } from '../../src/crypto/mask.js';
-import { createAccumulator, simdAvailable } from '../../src/crypto/vector-add.js';
+import { addWordsInto, createAccumulator, simdAvailable } from '../../src/crypto/vector-add.js';
 
 // Around the 16 Ki-word chunk size, and small and non-multiple-of-4 lengths.
 const lengths = fc.oneof(
@@ -169,4 +169,24 @@ describe('word accumulators', () => {
       assert.throws(() => accumulator.add(new Uint8Array(6), 1), RangeError);
     });
   }
+});
+
+describe('addWordsInto', () => {
+  it('adds two vectors word by word modulo 2^32, across chunk boundaries', () => {
+    fc.assert(
+      fc.property(
+        lengths.chain((n) => fc.tuple(vectorOf(n), vectorOf(n))),
+        ([target, source]) => {
+          const expected = target.map((word, i) => word + (source[i] as number));
+          addWordsInto(target, source);
+          assert.deepEqual(target, expected);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it('refuses vectors of different lengths', () => {
+    assert.throws(() => addWordsInto(new Uint32Array(3), new Uint32Array(4)), RangeError);
+  });
 });
