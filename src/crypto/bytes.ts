@@ -36,11 +36,16 @@ export function hexToBytes(hex: string): Uint8Array {
   return out;
 }
 
+const HEX_OF_BYTE = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
 export function bytesToHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  let hex = '';
+  for (const byte of bytes) hex += HEX_OF_BYTE[byte] as string;
+  return hex;
 }
 
-export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+const encoder = new TextEncoder();
+export const utf8 = (text: string): Uint8Array => encoder.encode(text);
 
 /** Big-endian unsigned 32-bit encoding, used to put ids into associated data and KDF labels. */
 export function u32be(value: number): Uint8Array {
