@@ -42,6 +42,12 @@ export interface RoundRecord {
   readonly centralized?: EvaluationRecord;
   readonly secAgg?: SecAggRoundRecord;
   readonly durationMs: number;
+  /**
+   * Set when the round kept the previous global parameters, saying why: too few clients
+   * available or successful, failures while the strategy does not accept them, or an aborted
+   * secure aggregation.
+   */
+  readonly aborted?: string;
 }
 
 export interface History {

@@ -1,0 +1,189 @@
+/**
+ * Drives one SecAgg round of the server loop over ClientProxies: the SecAggServer machine decides,
+ * this module only moves encoded messages, keeps time and counts bytes.
+ *
+ * Every stage's messages go out concurrently. Replies are fed to the machine as they arrive; the
+ * machine moves to the next stage by itself once everyone still in the round has answered. A
+ * stage closes early (`closeStage`, which drops whoever has not answered) when its deadline passes
+ * or when every call of the stage has settled without completing it, i.e. some clients failed:
+ * a vanished client costs no waiting when its transport reports it gone.
+ */
+import type { RandomSource } from '../crypto/random.js';
+import type { RoundAbortedError } from '../secagg/errors.js';
+import { decodeClientMessage, encodeServerMessage } from '../secagg/codec.js';
+import type { SecAggOptions } from '../secagg/params.js';
+import {
+  SecAggServer,
+  type AggregateResult,
+  type Outgoing,
+  type ServerStep,
+} from '../secagg/server.js';
+import type { Stage } from '../secagg/stages.js';
+import { raceAbort } from './calls.js';
+import type { ClientProxy } from './client.js';
+import type { SecAggRoundRecord } from './history.js';
+
+export interface SecureRoundOptions {
+  readonly round: number;
+  /** The participants; the i-th gets SecAgg index i + 1 (indices are Shamir x-coordinates). */
+  readonly clients: readonly ClientProxy[];
+  /** Entries of each client's update. */
+  readonly dim: number;
+  readonly options: SecAggOptions;
+  /** Deadline of each stage; none when undefined. */
+  readonly stageTimeoutMs?: number | undefined;
+  readonly random?: RandomSource | undefined;
+  readonly onStage?: (stage: Stage, ms: number, active: number) => void;
+  readonly onDropped?: (client: ClientProxy, stage: Stage, reason: string) => void;
+}
+
+export interface SecureRoundOutcome {
+  /** The weighted mean of the survivors' updates, or undefined when the round aborted. */
+  readonly result?: AggregateResult;
+  readonly aborted?: RoundAbortedError;
+  /** Clients the machine dropped, in the order it dropped them. */
+  readonly dropped: readonly ClientProxy[];
+  readonly record: SecAggRoundRecord;
+}
+
+/** The stage in progress: its messages' calls share one controller and one deadline. */
+interface OpenStage {
+  readonly stage: Stage;
+  readonly controller: AbortController;
+  readonly startedAt: number;
+  readonly timer: ReturnType<typeof setTimeout> | undefined;
+  pending: number;
+}
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export function runSecureRound(options: SecureRoundOptions): Promise<SecureRoundOutcome> {
+  return new Promise((resolve, reject) => {
+    const { clients, round } = options;
+    const indices = clients.map((_, i) => i + 1);
+    const clientOf = (index: number) => clients[index - 1] as ClientProxy;
+    const server = new SecAggServer({
+      clients: indices,
+      dim: options.dim,
+      options: options.options,
+      ...(options.random !== undefined ? { random: options.random } : {}),
+    });
+    const modBits = server.params.modBits;
+    const up = new Map<number, number>(indices.map((i) => [i, 0]));
+    const down = new Map<number, number>(indices.map((i) => [i, 0]));
+    const stageMs: Partial<Record<Stage, number>> = {};
+    const dropped = new Map<number, Stage>();
+    let open: OpenStage | undefined;
+    let finished = false;
+
+    const closeOpenStage = () => {
+      if (open === undefined) return;
+      clearTimeout(open.timer);
+      open.controller.abort();
+      const ms = performance.now() - open.startedAt;
+      stageMs[open.stage] = ms;
+      options.onStage?.(open.stage, ms, indices.length - dropped.size);
+      open = undefined;
+    };
+
+    const apply = (step: ServerStep) => {
+      for (const event of step.events) {
+        if (event.kind !== 'dropped' || dropped.has(event.client)) continue;
+        dropped.set(event.client, event.stage);
+        options.onDropped?.(clientOf(event.client), event.stage, event.reason);
+      }
+      if (step.result !== undefined || step.aborted !== undefined) {
+        finish(step);
+      } else if (server.stage !== open?.stage) {
+        openStage(step.send);
+      }
+    };
+
+    const guarded = (action: () => void) => {
+      if (finished) return;
+      try {
+        action();
+      } catch (error) {
+        finished = true;
+        closeOpenStage();
+        reject(error);
+      }
+    };
+
+    const openStage = (send: readonly Outgoing[]) => {
+      closeOpenStage();
+      const controller = new AbortController();
+      const timeout = options.stageTimeoutMs;
+      const stage: OpenStage = {
+        stage: server.stage as Stage,
+        controller,
+        startedAt: performance.now(),
+        timer:
+          timeout === undefined
+            ? undefined
+            : setTimeout(() => guarded(() => apply(server.closeStage())), timeout),
+        pending: send.length,
+      };
+      open = stage;
+      for (const { to, message } of send) void exchange(stage, to, encodeServerMessage(message));
+    };
+
+    const exchange = async (stage: OpenStage, to: number, bytes: Uint8Array) => {
+      down.set(to, (down.get(to) as number) + bytes.length);
+      let reply: Uint8Array | undefined;
+      try {
+        const call = clientOf(to).secAgg(round, bytes, stage.controller.signal);
+        reply = await raceAbort(call, stage.controller.signal);
+      } catch {
+        // Gone or late: the machine drops it when the stage closes.
+      }
+      if (open !== stage) return; // the stage closed meanwhile; a late reply changes nothing
+      stage.pending -= 1;
+      guarded(() => {
+        if (reply !== undefined) {
+          up.set(to, (up.get(to) as number) + reply.length);
+          apply(receive(to, reply));
+        }
+        if (open === stage && stage.pending === 0) apply(server.closeStage());
+      });
+    };
+
+    const receive = (from: number, bytes: Uint8Array): ServerStep => {
+      let message;
+      try {
+        message = decodeClientMessage(bytes, modBits);
+      } catch (error) {
+        return server.receiveMalformed(from, (error as Error).message);
+      }
+      return server.receive(from, message);
+    };
+
+    const finish = (step: ServerStep) => {
+      finished = true;
+      closeOpenStage();
+      // Byte counts of the clients that stayed to the end (on abort, of those still in).
+      const counted = indices.filter((i) => !dropped.has(i));
+      resolve({
+        ...(step.result !== undefined ? { result: step.result } : {}),
+        ...(step.aborted !== undefined ? { aborted: step.aborted } : {}),
+        dropped: [...dropped.keys()].map(clientOf),
+        record: {
+          stageMs,
+          bytesUpPerClient: median(counted.map((i) => up.get(i) as number)),
+          bytesDownPerClient: median(counted.map((i) => down.get(i) as number)),
+          survivors: step.result?.survivors.length ?? 0,
+          ...(step.aborted !== undefined ? { aborted: step.aborted.message } : {}),
+        },
+      });
+    };
+
+    guarded(() => apply(server.start()));
+  });
+}
