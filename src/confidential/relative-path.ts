@@ -1,5 +1,5 @@
-// Manifest paths: relative to the root and '/'-separated on every platform, so that a manifest
-// made on one machine verifies on another.
+// Paths relative to a root (a manifest root, a sealed mount): '/'-separated on every platform,
+// so a manifest made on one machine verifies on another and a sealed file's bound path is stable.
 import { isAbsolute, relative, sep } from 'node:path';
 
 /** Non-empty, relative, no empty, '.' or '..' segments, no backslash or NUL. */
@@ -12,8 +12,8 @@ export function isSafeRelativePath(path: string): boolean {
 export const isUnder = (path: string, include: string): boolean =>
   path === include || path.startsWith(`${include}/`);
 
-/** `absolute` as a manifest path relative to `root`, or undefined when it lies outside it. */
-export function toManifestPath(root: string, absolute: string): string | undefined {
+/** `absolute` as a path relative to `root`, or undefined when it lies outside it. */
+export function toRelativePath(root: string, absolute: string): string | undefined {
   const rel = relative(root, absolute);
   if (rel === '' || isAbsolute(rel)) return undefined;
   const path = rel.split(sep).join('/');

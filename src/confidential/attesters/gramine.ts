@@ -39,7 +39,7 @@ export class GramineAttester implements Attester {
     return new GramineAttester(dir);
   }
 
-  evidence(reportData: Uint8Array): Promise<Evidence> {
+  async evidence(reportData: Uint8Array): Promise<Evidence> {
     checkReportDataLength(reportData);
     const next = this.#queue.then(() => this.#quote(reportData));
     this.#queue = next.catch(() => undefined);

@@ -4,7 +4,7 @@ import type { FileRole, Manifest, ManifestEntry } from './document.js';
 import { MANIFEST_FORMAT } from './document.js';
 import { ManifestError } from './errors.js';
 import { digestFile, walk } from './files.js';
-import { toManifestPath } from './paths.js';
+import { toRelativePath } from '../relative-path.js';
 
 /** What `sepal manifest create` measures when no --code is given: the built package. */
 export const DEFAULT_CODE_PATHS = ['dist', 'package.json', 'package-lock.json'] as const;
@@ -47,7 +47,7 @@ export async function createManifest(options: CreateManifestOptions): Promise<Ma
 
 function includePaths(root: string, paths: readonly string[]): string[] {
   const out = paths.map((path) => {
-    const relative = toManifestPath(root, resolve(root, path));
+    const relative = toRelativePath(root, resolve(root, path));
     if (relative === undefined) throw new ManifestError(`${path} is not inside the root ${root}`);
     return relative;
   });

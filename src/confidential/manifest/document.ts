@@ -5,7 +5,7 @@ import { sha256 } from '../attestation/crypto.js';
 import { JsonObject, parseJson } from '../attestation/json-fields.js';
 import { canonicalBytes, type CanonicalValue } from '../canonical-json.js';
 import { ManifestFormatError } from './errors.js';
-import { isSafeRelativePath, isUnder } from './paths.js';
+import { isSafeRelativePath, isUnder } from '../relative-path.js';
 
 export const MANIFEST_FORMAT = 'sepal-manifest/v1';
 
