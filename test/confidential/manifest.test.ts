@@ -145,13 +145,14 @@ describe('integrity manifest', () => {
   });
 
   it('refuses a flipped signature byte', async () => {
-    const document = parseManifest(readText(manifestPath));
-    const value = document.signature?.value ?? '';
+    const { manifest, signature } = parseManifest(readText(manifestPath));
+    assert.ok(signature);
+    const value = signature.value;
     const flipped =
       (parseInt(value.slice(0, 2), 16) ^ 1).toString(16).padStart(2, '0') + value.slice(2);
     writeFileSync(
       manifestPath,
-      serializeManifest({ ...document, signature: { ...document.signature!, value: flipped } }),
+      serializeManifest({ manifest, signature: { ...signature, value: flipped } }),
     );
     await assert.rejects(verifyManifest(manifestPath, publicKey, root), ManifestSignatureError);
   });
