@@ -7,7 +7,6 @@
 //   the application never sees it: it only receives sockets whose peer passed.
 // TLS 1.3 only; a peer that presents no certificate is refused like one with bad evidence.
 import * as tls from 'node:tls';
-import { zeroize } from '../../crypto/bytes.js';
 import type { RaTlsIdentity } from './certificate.js';
 import { RaTlsCertificateError } from './errors.js';
 import {
@@ -21,23 +20,19 @@ export interface AttestedTlsOptions extends Omit<RaTlsVerifyOptions, 'at'> {
   readonly identity: RaTlsIdentity;
 }
 
-/** One secure context per identity: the private key is exported once, then the copy is erased. */
-function secureContext(identity: RaTlsIdentity): tls.SecureContext {
-  const key = identity.privateKey.export({ format: 'pem', type: 'pkcs8' }) as Buffer;
-  try {
-    return tls.createSecureContext({
-      key,
-      cert: identity.certificatePem,
-      minVersion: 'TLSv1.3',
-    });
-  } finally {
-    zeroize(key);
-  }
-}
+/**
+ * The key and certificate as node:tls takes them. It takes private keys only as PEM, which
+ * KeyObject exports as an immutable string: it cannot be erased and lives until garbage
+ * collection. The key is ephemeral (made at start-up, never written), which limits the exposure.
+ */
+const credentials = (identity: RaTlsIdentity) => ({
+  key: identity.privateKey.export({ format: 'pem', type: 'pkcs8' }),
+  cert: identity.certificatePem,
+});
 
 export function attestedTlsServerOptions(options: AttestedTlsOptions): tls.TlsOptions {
   return {
-    secureContext: secureContext(options.identity),
+    ...credentials(options.identity),
     minVersion: 'TLSv1.3',
     requestCert: true,
     rejectUnauthorized: false,
@@ -46,7 +41,7 @@ export function attestedTlsServerOptions(options: AttestedTlsOptions): tls.TlsOp
 
 export function attestedTlsClientOptions(options: AttestedTlsOptions): tls.ConnectionOptions {
   return {
-    secureContext: secureContext(options.identity),
+    ...credentials(options.identity),
     minVersion: 'TLSv1.3',
     rejectUnauthorized: false,
     // No host name check: the peer is identified by its evidence, not by a DNS name.
