@@ -38,6 +38,8 @@ export interface TrainOptions {
   timeoutMs?: number;
   /** Default: the in-process transport to `active`. */
   transport?: SplitTransport;
+  /** First step to run (default 0): resumes training after a failed step. */
+  from?: number;
   /** Called after each completed step with the batch loss before the update. */
   onStep?: (step: number, loss: number) => void;
 }
@@ -50,7 +52,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error)
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
-/** Runs every step of the shared schedule; returns the batch losses. */
+/** Runs steps [from, steps) of the shared schedule; returns their batch losses. */
 export async function trainSplit(
   passive: PassiveParty,
   active: ActiveParty,
@@ -59,7 +61,7 @@ export async function trainSplit(
 ): Promise<number[]> {
   const { timeoutMs = 30_000, transport = inProcessTransport(active) } = options;
   const losses: number[] = [];
-  for (let step = 0; step < steps; step++) {
+  for (let step = options.from ?? 0; step < steps; step++) {
     const request: EmbeddingMessage = passive.embed(step);
     try {
       const replyBytes = await withTimeout(
