@@ -47,23 +47,31 @@ export async function callAll<I, T>(
     readonly onSettled?: (outcome: Outcome<T>) => void;
   },
 ): Promise<Outcome<T>[]> {
-  const controller = new AbortController();
   const { timeoutMs, phase } = options;
+  // One controller per call: a signal shared by thousands of calls would carry thousands of
+  // listeners. The deadline aborts them all.
+  const controllers = calls.map(() => new AbortController());
+  let late = false;
   const timer =
-    timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(), timeoutMs);
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          late = true;
+          for (const controller of controllers) controller.abort();
+        }, timeoutMs);
   try {
     return await Promise.all(
-      calls.map(async ({ client, ins }): Promise<Outcome<T>> => {
+      calls.map(async ({ client, ins }, i): Promise<Outcome<T>> => {
+        const { signal } = controllers[i] as AbortController;
         let outcome: Outcome<T>;
         try {
-          const value = await raceAbort(call(client, ins, controller.signal), controller.signal);
-          outcome = { client, value };
+          outcome = { client, value: await raceAbort(call(client, ins, signal), signal) };
         } catch (error) {
-          // Only the deadline aborts this controller: whatever the callee threw then, it was late.
+          // Whatever the callee threw after the deadline, it was late.
           outcome = {
             client,
             error:
-              controller.signal.aborted && timeoutMs !== undefined
+              late && timeoutMs !== undefined
                 ? new TimeoutError(client.id, phase, timeoutMs)
                 : toError(error),
           };

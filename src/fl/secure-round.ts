@@ -46,10 +46,10 @@ export interface SecureRoundOutcome {
   readonly record: SecAggRoundRecord;
 }
 
-/** The stage in progress: its messages' calls share one controller and one deadline. */
+/** The stage in progress: its calls (one controller each) and its deadline. */
 interface OpenStage {
   readonly stage: Stage;
-  readonly controller: AbortController;
+  readonly controllers: AbortController[];
   readonly startedAt: number;
   readonly timer: ReturnType<typeof setTimeout> | undefined;
   pending: number;
@@ -86,7 +86,7 @@ export function runSecureRound(options: SecureRoundOptions): Promise<SecureRound
     const closeOpenStage = () => {
       if (open === undefined) return;
       clearTimeout(open.timer);
-      open.controller.abort();
+      for (const controller of open.controllers) controller.abort();
       const ms = performance.now() - open.startedAt;
       stageMs[open.stage] = ms;
       options.onStage?.(open.stage, ms, indices.length - dropped.size);
@@ -119,11 +119,10 @@ export function runSecureRound(options: SecureRoundOptions): Promise<SecureRound
 
     const openStage = (send: readonly Outgoing[]) => {
       closeOpenStage();
-      const controller = new AbortController();
       const timeout = options.stageTimeoutMs;
       const stage: OpenStage = {
         stage: server.stage as Stage,
-        controller,
+        controllers: [],
         startedAt: performance.now(),
         timer:
           timeout === undefined
@@ -137,10 +136,12 @@ export function runSecureRound(options: SecureRoundOptions): Promise<SecureRound
 
     const exchange = async (stage: OpenStage, to: number, bytes: Uint8Array) => {
       down.set(to, (down.get(to) as number) + bytes.length);
+      const controller = new AbortController();
+      stage.controllers.push(controller);
       let reply: Uint8Array | undefined;
       try {
-        const call = clientOf(to).secAgg(round, bytes, stage.controller.signal);
-        reply = await raceAbort(call, stage.controller.signal);
+        const call = clientOf(to).secAgg(round, bytes, controller.signal);
+        reply = await raceAbort(call, controller.signal);
       } catch {
         // Gone or late: the machine drops it when the stage closes.
       }
