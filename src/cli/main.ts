@@ -17,6 +17,10 @@ const commands: Record<string, Command> = {
     summary: 'verify an Intel SGX/TDX DCAP quote against collateral and a policy',
     run: async (argv) => (await import('./attest-verify.js')).main(argv),
   },
+  vfl: {
+    summary: 'vertical FL example: PSI-aligned split learning on Fashion-MNIST vs central',
+    run: async (argv) => (await import('./vfl.js')).main(argv),
+  },
 };
 
 function help(): string {
