@@ -123,11 +123,9 @@ export class ActiveParty extends SplitParty {
   private async train(step: number, embedding: Matrix): Promise<GradientMessage> {
     const rows = this.schedule.rows(step);
     const labels = rows.map((row) => this.labels[row] as number);
-    const e = tf.variable(
-      tf.tensor2d(embedding.data, [embedding.rows, embedding.cols]),
-      true,
-      `${EMBEDDING_VARIABLE}_${this.name}`,
-    );
+    const initial = tf.tensor2d(embedding.data, [embedding.rows, embedding.cols]);
+    const e = tf.variable(initial, true, `${EMBEDDING_VARIABLE}_${this.name}`);
+    initial.dispose(); // the variable keeps the data
     let cutGradient: Float32Array;
     try {
       const { value, grads } = tf.variableGrads(

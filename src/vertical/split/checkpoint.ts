@@ -23,9 +23,13 @@ export class Checkpoint {
   async save(): Promise<void> {
     this.discard();
     this.weights = this.models.map((model) => model.getWeights().map((w) => w.clone()));
-    // getWeights hands out the optimizer's live variables, which the next update overwrites.
+    // getWeights hands out the optimizer's live variables (which the next update overwrites) and
+    // fresh tensors (the step count): copy the former, take ownership of the latter.
     const state = await this.optimizer.getWeights();
-    this.optimizerState = state.map(({ name, tensor }) => ({ name, tensor: tensor.clone() }));
+    this.optimizerState = state.map(({ name, tensor }) => ({
+      name,
+      tensor: tensor instanceof tf.Variable ? tensor.clone() : tensor,
+    }));
   }
 
   /** Puts the saved state back and forgets it. */

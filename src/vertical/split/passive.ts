@@ -25,13 +25,17 @@ export class PassiveParty extends SplitParty {
     this.embeddingWidth = outputWidth(options.bottom);
   }
 
+  /** The bottom model's output for `rows` of `features`, copied out of tfjs. */
+  private embeddingOf(features: Matrix, rows: readonly number[]): Float32Array {
+    return tf.tidy(() =>
+      Float32Array.from((this.bottom.apply(gatherRows(features, rows)) as tf.Tensor2D).dataSync()),
+    );
+  }
+
   /** The embedding of `step`'s batch, noise included. Replaces any step still awaiting a gradient. */
   embed(step: number): EmbeddingMessage {
     const rows = this.schedule.rows(step);
-    const data = tf
-      .tidy(() => this.bottom.apply(gatherRows(this.features, rows)) as tf.Tensor2D)
-      .dataSync();
-    const embedding = Float32Array.from(data);
+    const embedding = this.embeddingOf(this.features, rows);
     addNoise(embedding, this.noise, this.random);
     this.pending = step;
     return {
@@ -68,9 +72,10 @@ export class PassiveParty extends SplitParty {
   /** Embeddings of arbitrary rows (inference, evaluation): no noise, no state change. */
   infer(features: Matrix): Matrix {
     const rows = Array.from({ length: features.rows }, (_, i) => i);
-    const data = tf
-      .tidy(() => this.bottom.apply(gatherRows(features, rows)) as tf.Tensor2D)
-      .dataSync();
-    return { rows: features.rows, cols: this.embeddingWidth, data: Float32Array.from(data) };
+    return {
+      rows: features.rows,
+      cols: this.embeddingWidth,
+      data: this.embeddingOf(features, rows),
+    };
   }
 }
