@@ -96,9 +96,9 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
   const fail = (message: string): never => {
     throw new CheckpointError(source, message);
   };
-  const newline = bytes.indexOf(0x0a);
-  const line = new TextDecoder().decode(bytes.subarray(0, Math.max(0, Math.min(newline, 64))));
-  if (newline < 0 || !line.startsWith(`${FORMAT} `)) fail(`not a ${FORMAT} file`);
+  const newline = bytes.subarray(0, 64).indexOf(0x0a);
+  const line = newline < 0 ? '' : new TextDecoder().decode(bytes.subarray(0, newline));
+  if (!line.startsWith(`${FORMAT} `)) fail(`not a ${FORMAT} file`);
   const version = line.slice(FORMAT.length + 1);
   if (version !== String(VERSION)) {
     fail(`format version ${version} is not supported (this build reads version ${VERSION})`);
@@ -127,6 +127,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
     offset +
     4 * [...header.parameters, ...header.strategyState].reduce((n, t) => n + sizeOf(t.shape), 0);
   if (bytes.length !== expected) fail(`expected ${expected} bytes, found ${bytes.length}`);
+  // Reads the next tensors' values, in file order.
   const read = (list: readonly TensorHeader[]): Tensor[] =>
     list.map(({ name, shape }) => {
       const values = new Float32Array(sizeOf(shape));
@@ -135,11 +136,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
       return { name, shape, values };
     });
   const parameters = read(header.parameters);
-  return {
-    round: header.round,
-    strategy: header.strategy,
-    history: header.history,
-    parameters,
-    strategyState: read(header.strategyState),
-  };
+  const strategyState = read(header.strategyState);
+  const { round, strategy, history } = header;
+  return { round, strategy, history, parameters, strategyState };
 }

@@ -79,7 +79,7 @@ export function runSecureRound(options: SecureRoundOptions): Promise<SecureRound
     const up = new Map<number, number>(indices.map((i) => [i, 0]));
     const down = new Map<number, number>(indices.map((i) => [i, 0]));
     const stageMs: Partial<Record<Stage, number>> = {};
-    const dropped = new Map<number, Stage>();
+    const dropped = new Set<number>();
     let open: OpenStage | undefined;
     let finished = false;
 
@@ -96,7 +96,7 @@ export function runSecureRound(options: SecureRoundOptions): Promise<SecureRound
     const apply = (step: ServerStep) => {
       for (const event of step.events) {
         if (event.kind !== 'dropped' || dropped.has(event.client)) continue;
-        dropped.set(event.client, event.stage);
+        dropped.add(event.client);
         options.onDropped?.(clientOf(event.client), event.stage, event.reason);
       }
       if (step.result !== undefined || step.aborted !== undefined) {
@@ -132,6 +132,8 @@ export function runSecureRound(options: SecureRoundOptions): Promise<SecureRound
       };
       open = stage;
       for (const { to, message } of send) void exchange(stage, to, encodeServerMessage(message));
+      // Nobody to wait for: the stage is over at once (settled calls would close it otherwise).
+      if (send.length === 0) apply(server.closeStage());
     };
 
     const exchange = async (stage: OpenStage, to: number, bytes: Uint8Array) => {
@@ -174,7 +176,7 @@ export function runSecureRound(options: SecureRoundOptions): Promise<SecureRound
       resolve({
         ...(step.result !== undefined ? { result: step.result } : {}),
         ...(step.aborted !== undefined ? { aborted: step.aborted } : {}),
-        dropped: [...dropped.keys()].map(clientOf),
+        dropped: [...dropped].map(clientOf),
         record: {
           stageMs,
           bytesUpPerClient: median(counted.map((i) => up.get(i) as number)),

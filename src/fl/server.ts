@@ -206,8 +206,13 @@ class ServerRun {
 
   /** The strategy's initial parameters, else those of the first available client (as Flower). */
   async #initialParameters(): Promise<Parameters> {
-    const own = await this.#strategy.initializeParameters();
-    if (own !== undefined) return own;
+    const parameters =
+      (await this.#strategy.initializeParameters()) ?? (await this.#askFirstClient());
+    validateParameters(parameters);
+    return parameters;
+  }
+
+  async #askFirstClient(): Promise<Parameters> {
     const client = this.#available()[0];
     if (client === undefined) {
       throw new ConfigError(
@@ -215,17 +220,16 @@ class ServerRun {
         'the strategy has none and no client is available to ask for them',
       );
     }
-    const [outcome] = await callAll(
+    const [outcome] = (await callAll(
       [{ client, ins: {} }],
       (c, _ins, signal) => c.getParameters({}, signal),
       { phase: 'get-parameters', timeoutMs: this.#timeoutMs },
-    );
-    if (outcome === undefined || 'error' in outcome) {
+    )) as [Outcome<Parameters>];
+    if ('error' in outcome) {
       throw new Error(`could not get the initial parameters from client ${client.id}`, {
-        cause: outcome && 'error' in outcome ? outcome.error : undefined,
+        cause: outcome.error,
       });
     }
-    validateParameters(outcome.value);
     return outcome.value;
   }
 
