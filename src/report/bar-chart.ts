@@ -1,7 +1,8 @@
 /**
  * Bar charts over numbered categories (rounds): one bar per category, the series stacked
  * bottom-up in the order given. Values must be non-negative; undefined, non-finite or negative
- * values draw nothing. Flags mark categories that need a word (an aborted round) with an ×.
+ * values draw nothing. Flags mark categories that need a word (an aborted round) with an ×
+ * in the text colour, apart from every series tone.
  */
 import {
   cross,
@@ -32,7 +33,6 @@ export interface BarChartSpec extends ChartBase {
   readonly notes?: readonly (string | undefined)[];
   readonly flags?: {
     readonly label: string;
-    readonly tone?: number;
     readonly at: readonly { readonly x: number; readonly detail: string }[];
   };
   /** Y ticks on whole numbers (counts). */
@@ -72,7 +72,6 @@ export function barChart(spec: BarChartSpec): Markup {
   });
   const unit = spec.yUnit ?? 'number';
   const tones = spec.series.map((s, i) => tone(s.tone ?? i));
-  const flagTone = tone(spec.flags?.tone ?? 3);
 
   const draw = (area: PlotArea) => {
     const band = area.width / (x.domain[1] - x.domain[0]);
@@ -123,8 +122,7 @@ export function barChart(spec: BarChartSpec): Markup {
       el(
         'g',
         {
-          class: `flags tone-${flagTone}`,
-          color: TONES[flagTone],
+          class: 'flags',
           stroke: 'currentColor',
           'stroke-width': 2,
         },
@@ -140,7 +138,7 @@ export function barChart(spec: BarChartSpec): Markup {
     );
   }
   if (spec.flags !== undefined && flags.length > 0) {
-    legend.push({ label: spec.flags.label, tone: flagTone, swatch: 'flag' });
+    legend.push({ label: spec.flags.label, swatch: 'flag' });
   }
   return frame(spec, { x, y, legend, plot: draw });
 }

@@ -30,7 +30,8 @@ export interface ChartBase {
 
 export interface LegendItem {
   readonly label: string;
-  readonly tone: number;
+  /** Palette index; flags have none (they are drawn in the text colour). */
+  readonly tone?: number;
   readonly swatch: 'line' | 'bar' | 'flag';
   /** Marker shape index, for line swatches. */
   readonly shape?: number;
@@ -158,7 +159,8 @@ export const cross = (cx: number, cy: number, r: number) =>
   d`M${cx - r} ${cy - r}L${cx + r} ${cy + r}M${cx - r} ${cy + r}L${cx + r} ${cy - r}`;
 
 function swatch(item: LegendItem, x: number, y: number): Markup {
-  const attrs = { class: `tone-${item.tone}`, color: TONES[item.tone] };
+  const attrs =
+    item.tone === undefined ? {} : { class: `tone-${item.tone}`, color: TONES[item.tone] };
   switch (item.swatch) {
     case 'line':
       return el(

@@ -22,13 +22,16 @@ export function formatPercent(fraction: number | undefined, digits = 1): string 
   return isNumber(fraction) ? `${(fraction * 100).toFixed(digits)}%` : MISSING;
 }
 
-/** A loss or other metric: four significant digits, scientific only when tiny or huge. */
+/**
+ * A loss or other metric: four significant digits, trailing zeros kept so that a column of them
+ * lines up ("0.5930" above "0.5517"); whole numbers from 1000; scientific when tiny or huge.
+ */
 export function formatMetric(value: number | undefined): string {
   if (value === undefined) return MISSING;
   if (!Number.isFinite(value)) return String(value); // NaN or Infinity: a diverged run says so.
   const magnitude = Math.abs(value);
-  if (magnitude !== 0 && (magnitude < 1e-3 || magnitude >= 1e6)) return value.toExponential(2);
-  return String(Number(value.toPrecision(4)));
+  if (magnitude !== 0 && (magnitude < 1e-3 || magnitude >= 1e9)) return value.toExponential(2);
+  return magnitude >= 1000 ? grouped.format(value) : value.toPrecision(4);
 }
 
 /** 812 -> "812 ms", 3412 -> "3.4 s", 125000 -> "2 min 5 s", 3.9e6 -> "1 h 5 min". */

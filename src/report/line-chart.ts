@@ -31,6 +31,8 @@ export interface LineChartSpec extends ChartBase {
   readonly yScale?: 'linear' | 'log';
   /** X ticks on whole numbers (rounds). */
   readonly integerX?: boolean;
+  /** Show the legend even for one series (default: only for several). */
+  readonly legend?: boolean;
   /** Start a linear y axis at zero (magnitudes such as CPU time) rather than near the data. */
   readonly yIncludeZero?: boolean;
 }
@@ -120,7 +122,7 @@ export function lineChart(spec: LineChartSpec): Markup {
     x,
     y,
     legend:
-      series.length > 1
+      (spec.legend ?? series.length > 1)
         ? series.map((s) => ({ label: s.label, tone: s.tone, swatch: 'line', shape: s.shape }))
         : [],
     plot: draw,

@@ -4,7 +4,10 @@
  */
 
 export interface Scale {
-  /** Invariant: domain[0] < domain[1], every tick lies within the domain, ticks ascend. */
+  /**
+   * Invariants: domain[0] < domain[1]; it covers the data up to rounding noise (ticks are
+   * written to 12 significant digits); ticks ascend and lie within it.
+   */
   readonly domain: readonly [number, number];
   readonly ticks: readonly number[];
   /** 0 at domain[0], 1 at domain[1]; outside the domain the value extrapolates. */
@@ -33,13 +36,17 @@ export function niceStep(rough: number): number {
   return clean(nice * power);
 }
 
+/** Spreads below this are treated as none: steps that small underflow to subnormal numbers. */
+const TINY = 1e-200;
+
 /**
- * A non-empty extent for degenerate data (a single value). An extent that starts at or above
- * zero never widens below it: a count of 0 gets the axis 0..1, not -1..1.
+ * A non-empty extent for degenerate data: a single value, or values so close together that
+ * their spread is rounding noise (ticks that fine could not be written apart). An extent that
+ * starts at or above zero never widens below it: a count of 0 gets the axis 0..1, not -1..1.
  */
 function widen(lo: number, hi: number, integer: boolean): [number, number] {
-  if (lo < hi) return [lo, hi];
-  const half = integer ? 1 : lo === 0 ? 0.5 : Math.abs(lo) * 0.05;
+  if (hi - lo > Math.max(Math.abs(lo), Math.abs(hi), TINY / 1e-9) * 1e-9) return [lo, hi];
+  const half = integer ? 1 : Math.max(Math.abs(lo) * 0.05, lo === 0 ? 0.5 : TINY);
   return [lo >= 0 ? Math.max(0, lo - half) : lo - half, hi + half];
 }
 
