@@ -79,19 +79,21 @@ interface Secure {
   readonly fromWeightedMean: NonNullable<Strategy['fromWeightedMean']>;
 }
 
+function checkNumExamples(numExamples: number): void {
+  if (!(Number.isFinite(numExamples) && numExamples >= 0)) {
+    throw new ReplyError('numExamples', `must be a non-negative number, got ${numExamples}`);
+  }
+}
+
 function checkFitRes(global: Parameters, res: FitRes): FitRes {
   checkCompatible(global, res.parameters);
-  if (!(Number.isFinite(res.numExamples) && res.numExamples >= 0)) {
-    throw new ReplyError('numExamples', `must be a non-negative number, got ${res.numExamples}`);
-  }
+  checkNumExamples(res.numExamples);
   return res;
 }
 
 function checkEvaluateRes(res: EvaluateRes): EvaluateRes {
   if (!Number.isFinite(res.loss)) throw new ReplyError('loss', `must be finite, got ${res.loss}`);
-  if (!(Number.isFinite(res.numExamples) && res.numExamples >= 0)) {
-    throw new ReplyError('numExamples', `must be a non-negative number, got ${res.numExamples}`);
-  }
+  checkNumExamples(res.numExamples);
   return res;
 }
 
