@@ -17,6 +17,39 @@ const commands: Record<string, Command> = {
     summary: 'verify an Intel SGX/TDX DCAP quote against collateral and a policy',
     run: async (argv) => (await import('./attest-verify.js')).main(argv),
   },
+  'attest verify-cert': {
+    summary: 'verify an RA-TLS certificate (Gramine or Sepal) and the evidence it carries',
+    run: async (argv) => (await import('./attest-verify-cert.js')).main(argv),
+  },
+  'manifest keygen': {
+    summary: 'make an Ed25519 key pair for signing integrity manifests',
+    run: async (argv) => (await import('./manifest.js')).keygen(argv),
+  },
+  'manifest create': {
+    summary: 'hash the code bundle and data files into an integrity manifest',
+    run: async (argv) => (await import('./manifest.js')).create(argv),
+  },
+  'manifest sign': {
+    summary: 'sign an integrity manifest with Ed25519',
+    run: async (argv) => (await import('./manifest.js')).sign(argv),
+  },
+  'manifest verify': {
+    summary: 'check a signed manifest against the files, naming any that differ',
+    run: async (argv) => (await import('./manifest.js')).verify(argv),
+  },
+  // Before 'seal': the first command whose words match is run.
+  'seal keygen': {
+    summary: 'make a random key for a sealed mount',
+    run: async (argv) => (await import('./seal.js')).keygen(argv),
+  },
+  seal: {
+    summary: 'encrypt and authenticate a file into a sealed mount',
+    run: async (argv) => (await import('./seal.js')).seal(argv),
+  },
+  unseal: {
+    summary: 'decrypt a file of a sealed mount after checking every chunk',
+    run: async (argv) => (await import('./seal.js')).unseal(argv),
+  },
   vfl: {
     summary: 'vertical FL example: PSI-aligned split learning on Fashion-MNIST vs central',
     run: async (argv) => (await import('./vfl.js')).main(argv),

@@ -28,12 +28,16 @@ export function writeSigningKeyPair(privatePath: string): {
 } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const publicPath = `${privatePath}.pub`;
-  // 'wx' refuses to overwrite: replacing a signing key by accident would orphan every signature.
-  writeFileSync(privatePath, privateKey.export({ format: 'pem', type: 'pkcs8' }), {
-    mode: 0o600,
-    flag: 'wx',
-  });
-  writeFileSync(publicPath, publicKey.export({ format: 'pem', type: 'spki' }), { flag: 'wx' });
+  try {
+    // 'wx' refuses to overwrite: replacing a signing key by accident would orphan signatures.
+    writeFileSync(publicPath, publicKey.export({ format: 'pem', type: 'spki' }), { flag: 'wx' });
+    writeFileSync(privatePath, privateKey.export({ format: 'pem', type: 'pkcs8' }), {
+      mode: 0o600,
+      flag: 'wx',
+    });
+  } catch (error) {
+    throw new KeyFileError(privatePath, `cannot write: ${(error as Error).message}`);
+  }
   return { publicPath, publicKey: rawPublic(publicKey, publicPath) };
 }
 
