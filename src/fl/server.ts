@@ -370,6 +370,6 @@ class ServerRun {
  * With a checkpoint store holding a checkpoint, it resumes after that checkpoint's round with its
  * parameters, history and strategy state.
  */
-export function runServer(options: ServerOptions): Promise<RunResult> {
+export async function runServer(options: ServerOptions): Promise<RunResult> {
   return new ServerRun(options).run();
 }

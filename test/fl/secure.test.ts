@@ -171,10 +171,10 @@ describe('secure aggregation in the server loop', () => {
     assert.equal(record.aborted, record.secAgg?.aborted);
   });
 
-  it('refuses a strategy that cannot take its aggregate from secure aggregation', () => {
+  it('refuses a strategy that cannot take its aggregate from secure aggregation', async () => {
     const strategy = { name: 'Custom', secureAggregation: {} } as unknown as Strategy;
-    assert.throws(
-      () => void runServer({ strategy, clients: [], numRounds: 1 }),
+    await assert.rejects(
+      runServer({ strategy, clients: [], numRounds: 1 }),
       (e: unknown) => e instanceof ConfigError && e.parameter === 'secureAggregation',
     );
   });

@@ -147,8 +147,8 @@ describe('server loop', () => {
       [{ numRounds: -1 }, 'numRounds'],
       [{ numRounds: 1, roundTimeoutMs: 0 }, 'roundTimeoutMs'],
     ] as const) {
-      assert.throws(
-        () => void runServer({ strategy, clients: [], ...options }),
+      await assert.rejects(
+        runServer({ strategy, clients: [], ...options }),
         (e: unknown) => e instanceof ConfigError && e.parameter === parameter,
       );
     }
