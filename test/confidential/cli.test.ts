@@ -3,25 +3,13 @@ import * as assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it, mock } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { main } from '../../src/cli/attest-verify.js';
 import { UsageError } from '../../src/cli/usage.js';
+import { runCli } from './run-cli.js';
 import { quoteVector, vectorPath } from './vectors.js';
 
-/** Runs the command, returning its exit status and what it printed. */
-async function run(argv: string[]): Promise<{ status: number; out: string; err: string }> {
-  const log = mock.method(console, 'log', () => {});
-  const error = mock.method(console, 'error', () => {});
-  try {
-    const status = await main(argv);
-    const text = (calls: typeof log.mock.calls) =>
-      calls.map((c) => c.arguments.join(' ')).join('\n');
-    return { status, out: text(log.mock.calls), err: text(error.mock.calls) };
-  } finally {
-    log.mock.restore();
-    error.mock.restore();
-  }
-}
+const run = (argv: string[]) => runCli(main, argv);
 
 const scratch = mkdtempSync(join(tmpdir(), 'sepal-attest-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
