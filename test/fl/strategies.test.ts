@@ -288,6 +288,7 @@ describe('option validation', () => {
     refuses(() => new FedAvgM({ serverMomentum: 2 }), 'serverMomentum');
     refuses(() => new FedAdam({ beta1: 1 }), 'beta1');
     refuses(() => new FedYogi({ tau: -1 }), 'tau');
+    refuses(() => new FedAdagrad({ tau: 0 }), 'tau');
     refuses(() => new FedAdagrad({ eta: Number.NaN }), 'eta');
     refuses(() => new FedTrimmedAvg({ beta: 0.5 }), 'beta');
     refuses(() => new Krum({ numMalicious: 1.5 }), 'numMalicious');

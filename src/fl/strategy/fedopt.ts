@@ -11,7 +11,7 @@
 import type { Config } from '../client.js';
 import { flatten, unflatten, type Parameters } from '../parameters.js';
 import { FedAvg, type FedAvgOptions } from './fedavg.js';
-import { numberIn } from './options.js';
+import { numberIn, positive } from './options.js';
 import { packState, stateVector, unpackState } from './state.js';
 
 export interface FedOptOptions extends FedAvgOptions {
@@ -19,7 +19,7 @@ export interface FedOptOptions extends FedAvgOptions {
   readonly eta?: number;
   /** η_l, the client learning rate, sent as `etaL` in the fit config. */
   readonly etaL?: number;
-  /** τ, the adaptivity: bounds the step where v is small. */
+  /** τ > 0, the adaptivity: bounds the step where v is small. */
   readonly tau?: number;
 }
 
@@ -51,7 +51,8 @@ export abstract class FedOpt extends FedAvg {
     super(options);
     this.eta = numberIn('eta', options.eta, defaults.eta, 0);
     this.etaL = numberIn('etaL', options.etaL, defaults.etaL, 0);
-    this.tau = numberIn('tau', options.tau, defaults.tau, 0);
+    // τ > 0 keeps m / (√v + τ) defined where an entry never moved (m = v = 0).
+    this.tau = positive('tau', options.tau, defaults.tau);
     this.beta1 = numberIn('beta1', options.beta1, defaults.beta1, 0, 1, true);
     this.beta2 = numberIn('beta2', options.beta2, defaults.beta2, 0, 1, true);
   }

@@ -32,3 +32,12 @@ export function integerAtLeast(
   }
   return v;
 }
+
+/** A finite number above 0; `fallback` when undefined. */
+export function positive(parameter: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!(Number.isFinite(v) && v > 0)) {
+    throw new ConfigError(parameter, `must be a positive finite number, got ${v}`);
+  }
+  return v;
+}
