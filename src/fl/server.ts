@@ -35,6 +35,11 @@ export interface ServerOptions {
   readonly clients: readonly ClientProxy[] | (() => readonly ClientProxy[]);
   /** Rounds to reach; a resumed run continues up to this round. */
   readonly numRounds: number;
+  /**
+   * Ends the run early after a round whose record satisfies it (e.g. a target accuracy). Checked
+   * after the round is checkpointed, so a resumed run that had already stopped stays stopped.
+   */
+  readonly stopWhen?: (record: RoundRecord) => boolean;
   /** Deadline in ms of each phase's client calls (fit, evaluate); late clients fail. Default: none. */
   readonly roundTimeoutMs?: number;
   /** Deadline in ms of each SecAgg stage. Default: roundTimeoutMs. */
@@ -153,7 +158,10 @@ class ServerRun {
   async run(): Promise<RunResult> {
     let { round, parameters, history } = await this.#start();
     this.#emit({ type: 'run-started', firstRound: round + 1, numRounds: this.#options.numRounds });
-    while (round < this.#options.numRounds) {
+    const { stopWhen } = this.#options;
+    const last = history.rounds.at(-1);
+    let stopped = last !== undefined && stopWhen?.(last) === true;
+    while (round < this.#options.numRounds && !stopped) {
       round += 1;
       const startedAt = performance.now();
       const fit = await this.#fit(round, parameters);
@@ -170,6 +178,7 @@ class ServerRun {
       history = { ...history, rounds: [...history.rounds, record] };
       await this.#save({ round, parameters, history });
       this.#emit({ type: 'round-finished', round, record });
+      stopped = stopWhen?.(record) === true;
     }
     return { parameters, history };
   }

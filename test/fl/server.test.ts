@@ -66,6 +66,23 @@ describe('server loop', () => {
     assert.equal(events[14], 'round-finished');
   });
 
+  it('stops after the first round that satisfies stopWhen', async () => {
+    const { history } = await runServer({
+      strategy: new FedAvg({
+        initialParameters: zeroModel(task.dim),
+        evaluateFn: centralized,
+        onFitConfig: () => ({ localSteps: 5, learningRate: 0.2 }),
+      }),
+      clients: clients(4),
+      numRounds: 50,
+      stopWhen: (record) => (record.centralized?.loss ?? Infinity) < 0.5,
+    });
+    const losses = history.rounds.map((r) => r.centralized?.loss ?? NaN);
+    assert.ok(history.rounds.length < 50);
+    assert.ok((losses.at(-1) as number) < 0.5);
+    assert.ok(losses.slice(0, -1).every((loss) => loss >= 0.5));
+  });
+
   it('drops clients that throw, hang past the deadline or send NaN, and keeps going', async () => {
     const proxies = clients(5);
     const bad = [
