@@ -1,0 +1,70 @@
+/**
+ * Sepal's two image classifiers, sized for training many simulated clients on a CPU. Both take a
+ * batch shaped [batch, height, width, 1] and return logits (no softmax: the loss applies it, which
+ * is numerically safer). Layers are named explicitly because the names become the parameter names
+ * that server and clients must agree on; tfjs's automatic names carry per-process counters.
+ */
+import { tf } from './tf.js';
+
+export type ModelKind = 'mlp' | 'cnn';
+export const MODEL_KINDS: readonly ModelKind[] = ['mlp', 'cnn'];
+
+export interface ImageShape {
+  readonly height: number;
+  readonly width: number;
+  readonly classes: number;
+}
+
+/**
+ * Builds an untrained model. Initial weights depend only on `seed` (tfjs's seeded initializers),
+ * so a server and its tests can recreate the same starting point.
+ */
+export function createModel(kind: ModelKind, shape: ImageShape, seed = 0): tf.Sequential {
+  const inputShape = [shape.height, shape.width, 1];
+  // Each weighted layer gets its own seed: the same seed twice would give equal initial kernels.
+  let layerSeed = seed * 16;
+  const kernelInitializer = () => tf.initializers.glorotUniform({ seed: layerSeed++ });
+  const dense = (name: string, units: number, activation?: 'relu') =>
+    tf.layers.dense({
+      name,
+      units,
+      kernelInitializer: kernelInitializer(),
+      ...(activation && { activation }),
+    });
+  switch (kind) {
+    case 'mlp':
+      // 784-128-10: 101,770 parameters.
+      return tf.sequential({
+        name: 'mlp',
+        layers: [
+          tf.layers.flatten({ name: 'flatten', inputShape }),
+          dense('hidden', 128, 'relu'),
+          dense('logits', shape.classes),
+        ],
+      });
+    case 'cnn': {
+      const conv = (name: string, filters: number) =>
+        tf.layers.conv2d({
+          name,
+          filters,
+          kernelSize: 5,
+          padding: 'same',
+          activation: 'relu',
+          kernelInitializer: kernelInitializer(),
+        });
+      const pool = (name: string) => tf.layers.maxPooling2d({ name, poolSize: 2, strides: 2 });
+      return tf.sequential({
+        name: 'cnn',
+        layers: [
+          tf.layers.inputLayer({ name: 'input', inputShape }),
+          conv('conv1', 8),
+          pool('pool1'),
+          conv('conv2', 16),
+          pool('pool2'),
+          tf.layers.flatten({ name: 'flatten' }),
+          dense('logits', shape.classes),
+        ],
+      });
+    }
+  }
+}

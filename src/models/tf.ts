@@ -1,0 +1,35 @@
+/**
+ * The door to TensorFlow.js: it registers the WebAssembly backend beside the pure-JS 'cpu' one and
+ * Sepal's gradient overrides (./gradients.ts), silences tfjs's console hints, and selects a
+ * backend. Everything else in Sepal imports `tf` from here, so that this configuration holds
+ * wherever tfjs is used.
+ */
+import * as tf from '@tensorflow/tfjs';
+// Side effect: registers the 'wasm' backend (its .wasm binaries ship inside the npm package).
+import '@tensorflow/tfjs-backend-wasm';
+import './gradients.js';
+
+// Production mode only gates tfjs's own console.warn/log calls. In Node the cpu backend otherwise
+// prints a multi-line "install @tensorflow/tfjs-node" banner on its first tensor; tfjs-node needs
+// a native download that this project cannot rely on, so the hint is noise for our users.
+tf.enableProdMode();
+
+export { tf };
+
+export type BackendName = 'cpu' | 'wasm';
+export const BACKENDS: readonly BackendName[] = ['cpu', 'wasm'];
+
+/**
+ * The faster backend for Sepal's models on Node, measured by bench/tfjs-backends.ts (figures in
+ * docs/data-and-models.md). Multi-threaded wasm is unavailable in Node (tfjs issue 3830); the
+ * simulator gets its parallelism from one worker thread per core instead.
+ */
+export const DEFAULT_BACKEND: BackendName = 'wasm';
+
+/** Selects `name` for every later tfjs call in this thread; resolves once it is ready. */
+export async function useBackend(name: BackendName = DEFAULT_BACKEND): Promise<void> {
+  if (tf.getBackend() !== name && !(await tf.setBackend(name))) {
+    throw new Error(`TensorFlow.js backend '${name}' failed to initialise`);
+  }
+  await tf.ready();
+}
