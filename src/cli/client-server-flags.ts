@@ -1,0 +1,85 @@
+/**
+ * What `sepal server` and `sepal client` read alike: number flags, PEM files, and the job (the
+ * same typed config as `sepal simulate`, with the config's model or a synthetic one).
+ */
+import { readFileSync } from 'node:fs';
+import { syntheticJob } from '../deploy/synthetic.js';
+import type { DeployJob } from '../deploy/job.js';
+import { DeployFileError } from '../deploy/errors.js';
+import { loadConfig } from '../sim/config-file.js';
+import type { JobConfig } from '../sim/config.js';
+import { UsageError } from './usage.js';
+
+export type Flags = Record<string, string | boolean | undefined>;
+
+/** A non-negative number flag, or `fallback` when absent. */
+export function numberFlag(flags: Flags, name: string, fallback: number): number {
+  const raw = flags[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value) || value < 0) {
+    throw new UsageError(`--${name} must be a non-negative number, got ${String(raw)}`);
+  }
+  return value;
+}
+
+export function stringFlag(flags: Flags, name: string): string | undefined {
+  const raw = flags[name];
+  return typeof raw === 'string' ? raw : undefined;
+}
+
+export function requiredFlag(flags: Flags, name: string): string {
+  const raw = stringFlag(flags, name);
+  if (raw === undefined) throw new UsageError(`--${name} is required`);
+  return raw;
+}
+
+export function readPem(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new DeployFileError(
+      path,
+      `cannot read the ${what} (${(error as NodeJS.ErrnoException).code})`,
+    );
+  }
+}
+
+/** The TLS file flags: all of `names` or none. */
+export function tlsFiles<K extends string>(
+  flags: Flags,
+  names: readonly K[],
+): Record<K, string> | undefined {
+  const given = names.filter((name) => stringFlag(flags, name) !== undefined);
+  if (given.length === 0) return undefined;
+  if (given.length < names.length) {
+    throw new UsageError(`TLS needs all of ${names.map((n) => `--${n}`).join(', ')}`);
+  }
+  return Object.fromEntries(
+    names.map((name) => [name, readPem(requiredFlag(flags, name), name)]),
+  ) as Record<K, string>;
+}
+
+export interface LoadedJob {
+  readonly config: JobConfig;
+  readonly job: DeployJob;
+  /** What identifies the job to the server's database: the config plus the model choice. */
+  readonly identity: string;
+}
+
+export async function loadJob(flags: Flags): Promise<LoadedJob> {
+  const config = await loadConfig(requiredFlag(flags, 'config'));
+  const dim = numberFlag(flags, 'synthetic-dim', 0);
+  if (dim === 0) {
+    throw new UsageError(
+      `the config's model (${config.model}) is not yet available to deployed nodes in this ` +
+        'build; run a synthetic model with --synthetic-dim <entries>',
+    );
+  }
+  if (!Number.isInteger(dim)) throw new UsageError('--synthetic-dim must be a whole number');
+  return {
+    config,
+    job: syntheticJob(config, dim),
+    identity: JSON.stringify({ config, syntheticDim: dim }),
+  };
+}

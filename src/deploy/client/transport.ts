@@ -1,0 +1,26 @@
+/**
+ * A node's connection to the server: gRPC over its own HTTP/2 connection (Connect-ES), with a
+ * TLS client certificate when the deployment uses TLS. Each transport holds one connection and
+ * reconnects by itself after the server restarts.
+ */
+import type { Transport } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+
+export interface NodeTls {
+  /** PEM: the CA that signed the server's certificate. */
+  readonly ca: string;
+  /** PEM: this node's certificate, whose key is its identity, and that key. */
+  readonly cert: string;
+  readonly key: string;
+}
+
+export function fleetTransport(url: string, maxMessageBytes: number, tls?: NodeTls): Transport {
+  return createGrpcTransport({
+    baseUrl: url,
+    readMaxBytes: maxMessageBytes,
+    writeMaxBytes: maxMessageBytes,
+    // Detects a dead connection during a long poll.
+    pingIntervalMs: 10_000,
+    ...(tls === undefined ? {} : { nodeOptions: { ca: tls.ca, cert: tls.cert, key: tls.key } }),
+  });
+}

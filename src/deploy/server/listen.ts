@@ -1,0 +1,98 @@
+/**
+ * The fleet's one port: HTTP/2 serving gRPC, gRPC-Web and the Connect protocol (Connect-ES's
+ * node adapter), over TLS when certificates are given. With TLS the server also speaks HTTP/1.1
+ * (ALPN), so gRPC-Web and Connect work from HTTP/1.1 clients too; without TLS it is HTTP/2 only
+ * (h2c with prior knowledge, as gRPC clients do).
+ *
+ * TLS requires a client certificate from the configured CA (a certificate from any other CA
+ * fails the handshake before a byte of HTTP is read); which certificate key is which node is the
+ * authenticator's business (auth.ts).
+ */
+import { createContextValues, type ConnectRouter } from '@connectrpc/connect';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import * as http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import type { SecureContextOptions, TLSSocket } from 'node:tls';
+import { contextWithIdentity, peerIdentity } from './auth.js';
+
+export interface ServerTls extends SecureContextOptions {
+  /** CA certificates (PEM) that client certificates must chain to. */
+  readonly ca: string | Buffer | (string | Buffer)[];
+  /** Extra checks of a connection after the handshake (an attestation verifier): throw to refuse. */
+  readonly verifyPeer?: (socket: TLSSocket) => void;
+}
+
+export interface ListenOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly tls?: ServerTls;
+  readonly routes: (router: ConnectRouter) => void;
+  /** Largest request / response message in bytes; larger ones get RESOURCE_EXHAUSTED. */
+  readonly maxMessageBytes: number;
+}
+
+export interface Listening {
+  /** http(s)://host:port */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export function listen(options: ListenOptions): Promise<Listening> {
+  const handler = connectNodeAdapter({
+    routes: options.routes,
+    readMaxBytes: options.maxMessageBytes,
+    writeMaxBytes: options.maxMessageBytes,
+    contextValues: (req) =>
+      contextWithIdentity(createContextValues(), peerIdentity(req.socket as TLSSocket)),
+  });
+  const { tls } = options;
+  let server: http2.Http2Server | http2.Http2SecureServer;
+  if (tls === undefined) {
+    server = http2.createServer(handler);
+  } else {
+    const { verifyPeer, ...context } = tls;
+    server = http2.createSecureServer(
+      {
+        ...context,
+        minVersion: 'TLSv1.3',
+        requestCert: true,
+        rejectUnauthorized: true,
+        allowHTTP1: true,
+      },
+      handler,
+    );
+    if (verifyPeer !== undefined) {
+      server.on('secureConnection', (socket: TLSSocket) => {
+        try {
+          verifyPeer(socket);
+        } catch {
+          socket.destroy();
+        }
+      });
+    }
+  }
+  // A session that errors (a peer resetting mid-frame) must not take the process down.
+  server.on('sessionError', () => undefined);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (session: http2.ServerHttp2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      const { port } = server.address() as AddressInfo;
+      const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+      resolve({
+        url: `${tls === undefined ? 'http' : 'https'}://${host}:${port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            for (const session of sessions) session.destroy();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}

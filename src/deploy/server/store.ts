@@ -1,0 +1,152 @@
+/**
+ * The server's durable state in SQLite: runs, every completed round's checkpoint (global
+ * parameters, history so far, strategy state), and the nodes that registered.
+ *
+ * Durability: WAL journal with synchronous=FULL, and every write is one transaction that has
+ * committed before the call returns, so a round the server reported complete survives kill -9
+ * and power loss. A checkpoint is stored in the framework's own binary format (fl/checkpoint.ts),
+ * one row per round, beside its round record as JSON for inspection with the sqlite3 shell.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  decodeCheckpoint,
+  encodeCheckpoint,
+  type Checkpoint,
+  type CheckpointStore,
+} from '../../fl/checkpoint.js';
+import { DeployFileError } from '../errors.js';
+import { newId } from './session.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (
+  id          TEXT PRIMARY KEY,
+  config      TEXT NOT NULL,     -- the job as configured (JSON); a run resumes only under it
+  created_at  INTEGER NOT NULL,  -- ms since the epoch
+  finished_at INTEGER            -- NULL while the run is in progress
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  run_id     TEXT NOT NULL REFERENCES runs(id),
+  round      INTEGER NOT NULL,   -- 0: the initial parameters
+  checkpoint BLOB NOT NULL,      -- fl/checkpoint.ts format
+  record     TEXT,               -- the round's RoundRecord as JSON; NULL for round 0
+  saved_at   INTEGER NOT NULL,
+  PRIMARY KEY (run_id, round)
+);
+CREATE TABLE IF NOT EXISTS nodes (
+  name          TEXT PRIMARY KEY,
+  key           TEXT,            -- base64url Ed25519 key; NULL when the server runs without TLS
+  first_seen    INTEGER NOT NULL,
+  last_seen     INTEGER NOT NULL,
+  registrations INTEGER NOT NULL
+);
+`;
+
+export interface RunInfo {
+  readonly id: string;
+  /** True when the run existed and continues; false when it was created now. */
+  readonly resumed: boolean;
+}
+
+export class ServerStore {
+  readonly #db: Database.Database;
+
+  constructor(readonly path: string) {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      this.#db = new Database(path);
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma('synchronous = FULL');
+      this.#db.exec(SCHEMA);
+    } catch (error) {
+      throw new DeployFileError(path, `cannot open the database: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * The run to execute for `config` (JSON): the unfinished run when there is one, else a new
+   * run. An unfinished run of another config is an error unless `abandon` is set, which marks it
+   * finished and starts anew.
+   */
+  openRun(config: string, abandon = false): RunInfo {
+    return this.#db.transaction((): RunInfo => {
+      const open = this.#db
+        .prepare('SELECT id, config FROM runs WHERE finished_at IS NULL ORDER BY created_at DESC')
+        .get() as { id: string; config: string } | undefined;
+      if (open !== undefined && open.config === config) return { id: open.id, resumed: true };
+      if (open !== undefined) {
+        if (!abandon) {
+          throw new DeployFileError(
+            this.path,
+            `holds unfinished run ${open.id} of a different job config; resume it with that ` +
+              'config, or start a new run and abandon it (--new-run)',
+          );
+        }
+        this.finishRun(open.id);
+      }
+      const id = newId();
+      this.#db
+        .prepare('INSERT INTO runs (id, config, created_at) VALUES (?, ?, ?)')
+        .run(id, config, Date.now());
+      return { id, resumed: false };
+    })();
+  }
+
+  finishRun(runId: string): void {
+    this.#db.prepare('UPDATE runs SET finished_at = ? WHERE id = ?').run(Date.now(), runId);
+  }
+
+  recordNode(name: string, key: string | undefined): void {
+    const now = Date.now();
+    this.#db
+      .prepare(
+        `INSERT INTO nodes (name, key, first_seen, last_seen, registrations) VALUES (?, ?, ?, ?, 1)
+         ON CONFLICT(name) DO UPDATE SET key = excluded.key, last_seen = excluded.last_seen,
+           registrations = registrations + 1`,
+      )
+      .run(name, key ?? null, now, now);
+  }
+
+  /** Completed rounds of a run, in order (for inspection and tests). */
+  rounds(runId: string): number[] {
+    return (
+      this.#db
+        .prepare('SELECT round FROM checkpoints WHERE run_id = ? ORDER BY round')
+        .all(runId) as { round: number }[]
+    ).map((row) => row.round);
+  }
+
+  /** The run's checkpoints as the server loop's CheckpointStore. */
+  checkpointStore(runId: string): CheckpointStore {
+    const insert = this.#db.prepare(
+      `INSERT OR REPLACE INTO checkpoints (run_id, round, checkpoint, record, saved_at)
+       VALUES (?, ?, ?, ?, ?)`,
+    );
+    const latest = this.#db.prepare(
+      'SELECT checkpoint FROM checkpoints WHERE run_id = ? ORDER BY round DESC LIMIT 1',
+    );
+    return {
+      save: async (checkpoint: Checkpoint) => {
+        const record = checkpoint.history.rounds.find((r) => r.round === checkpoint.round);
+        insert.run(
+          runId,
+          checkpoint.round,
+          encodeCheckpoint(checkpoint),
+          record === undefined ? null : JSON.stringify(record),
+          Date.now(),
+        );
+      },
+      loadLatest: async () => {
+        const row = latest.get(runId) as { checkpoint: Uint8Array } | undefined;
+        return row === undefined
+          ? undefined
+          : decodeCheckpoint(row.checkpoint, `${this.path} (run ${runId})`);
+      },
+    };
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}
