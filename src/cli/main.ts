@@ -54,6 +54,18 @@ const commands: Record<string, Command> = {
     summary: 'vertical FL example: PSI-aligned split learning on Fashion-MNIST vs central',
     run: async (argv) => (await import('./vfl.js')).main(argv),
   },
+  server: {
+    summary: 'serve a job to networked nodes (TLS, node allow-list, SQLite state, resumable)',
+    run: async (argv) => (await import('./server.js')).main(argv),
+  },
+  client: {
+    summary: 'run one node of a job served by `sepal server`',
+    run: async (argv) => (await import('./client.js')).main(argv),
+  },
+  certs: {
+    summary: 'create a development CA, server certificate and node identities',
+    run: async (argv) => (await import('./certs.js')).main(argv),
+  },
 };
 
 function help(): string {
