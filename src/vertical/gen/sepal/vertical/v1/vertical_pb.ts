@@ -10,15 +10,18 @@
 // @generated from file sepal/vertical/v1/vertical.proto (package sepal.vertical.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Message } from "@bufbuild/protobuf";
+import type { GenFile, GenMessage } from '@bufbuild/protobuf/codegenv2';
+import { fileDesc, messageDesc } from '@bufbuild/protobuf/codegenv2';
+import type { Message } from '@bufbuild/protobuf';
 
 /**
  * Describes the file sepal/vertical/v1/vertical.proto.
  */
-export const file_sepal_vertical_v1_vertical: GenFile = /*@__PURE__*/
-  fileDesc("CiBzZXBhbC92ZXJ0aWNhbC92MS92ZXJ0aWNhbC5wcm90bxIRc2VwYWwudmVydGljYWwudjEiQQoKUHNpTWVzc2FnZRIRCgdibGluZGVkGAEgASgMSAASGAoOZG91YmxlX2JsaW5kZWQYAiABKAxIAEIGCgRib2R5IjIKBk1hdHJpeBIMCgRyb3dzGAEgASgNEgwKBGNvbHMYAiABKA0SDAoEZGF0YRgDIAEoDCKUAQoMU3BsaXRNZXNzYWdlEgwKBHN0ZXAYASABKA0SLgoJZW1iZWRkaW5nGAIgASgLMhkuc2VwYWwudmVydGljYWwudjEuTWF0cml4SAASLQoIZ3JhZGllbnQYAyABKAsyGS5zZXBhbC52ZXJ0aWNhbC52MS5NYXRyaXhIABIPCgVhYm9ydBgEIAEoCUgAQgYKBGJvZHliBnByb3RvMw");
+export const file_sepal_vertical_v1_vertical: GenFile =
+  /*@__PURE__*/
+  fileDesc(
+    'CiBzZXBhbC92ZXJ0aWNhbC92MS92ZXJ0aWNhbC5wcm90bxIRc2VwYWwudmVydGljYWwudjEiQQoKUHNpTWVzc2FnZRIRCgdibGluZGVkGAEgASgMSAASGAoOZG91YmxlX2JsaW5kZWQYAiABKAxIAEIGCgRib2R5IjIKBk1hdHJpeBIMCgRyb3dzGAEgASgNEgwKBGNvbHMYAiABKA0SDAoEZGF0YRgDIAEoDCKUAQoMU3BsaXRNZXNzYWdlEgwKBHN0ZXAYASABKA0SLgoJZW1iZWRkaW5nGAIgASgLMhkuc2VwYWwudmVydGljYWwudjEuTWF0cml4SAASLQoIZ3JhZGllbnQYAyABKAsyGS5zZXBhbC52ZXJ0aWNhbC52MS5NYXRyaXhIABIPCgVhYm9ydBgEIAEoCUgAQgYKBGJvZHliBnByb3RvMw',
+  );
 
 /**
  * ECDH-PSI over ristretto255. A party's ids never leave it: only canonical 32-byte ristretto255
@@ -26,36 +29,40 @@ export const file_sepal_vertical_v1_vertical: GenFile = /*@__PURE__*/
  *
  * @generated from message sepal.vertical.v1.PsiMessage
  */
-export type PsiMessage = Message<"sepal.vertical.v1.PsiMessage"> & {
+export type PsiMessage = Message<'sepal.vertical.v1.PsiMessage'> & {
   /**
    * @generated from oneof sepal.vertical.v1.PsiMessage.body
    */
-  body: {
-    /**
-     * The sender's ids, hashed to ristretto255 (RFC 9380) and multiplied by its secret scalar,
-     * in a random order: n x 32 bytes, concatenated.
-     *
-     * @generated from field: bytes blinded = 1;
-     */
-    value: Uint8Array;
-    case: "blinded";
-  } | {
-    /**
-     * The receiver's blinded points multiplied by the sender's secret scalar, in the order they
-     * were received: n x 32 bytes, concatenated.
-     *
-     * @generated from field: bytes double_blinded = 2;
-     */
-    value: Uint8Array;
-    case: "doubleBlinded";
-  } | { case: undefined; value?: undefined };
+  body:
+    | {
+        /**
+         * The sender's ids, hashed to ristretto255 (RFC 9380) and multiplied by its secret scalar,
+         * in a random order: n x 32 bytes, concatenated.
+         *
+         * @generated from field: bytes blinded = 1;
+         */
+        value: Uint8Array;
+        case: 'blinded';
+      }
+    | {
+        /**
+         * The receiver's blinded points multiplied by the sender's secret scalar, in the order they
+         * were received: n x 32 bytes, concatenated.
+         *
+         * @generated from field: bytes double_blinded = 2;
+         */
+        value: Uint8Array;
+        case: 'doubleBlinded';
+      }
+    | { case: undefined; value?: undefined };
 };
 
 /**
  * Describes the message sepal.vertical.v1.PsiMessage.
  * Use `create(PsiMessageSchema)` to create a new message.
  */
-export const PsiMessageSchema: GenMessage<PsiMessage> = /*@__PURE__*/
+export const PsiMessageSchema: GenMessage<PsiMessage> =
+  /*@__PURE__*/
   messageDesc(file_sepal_vertical_v1_vertical, 0);
 
 /**
@@ -63,7 +70,7 @@ export const PsiMessageSchema: GenMessage<PsiMessage> = /*@__PURE__*/
  *
  * @generated from message sepal.vertical.v1.Matrix
  */
-export type Matrix = Message<"sepal.vertical.v1.Matrix"> & {
+export type Matrix = Message<'sepal.vertical.v1.Matrix'> & {
   /**
    * @generated from field: uint32 rows = 1;
    */
@@ -84,7 +91,8 @@ export type Matrix = Message<"sepal.vertical.v1.Matrix"> & {
  * Describes the message sepal.vertical.v1.Matrix.
  * Use `create(MatrixSchema)` to create a new message.
  */
-export const MatrixSchema: GenMessage<Matrix> = /*@__PURE__*/
+export const MatrixSchema: GenMessage<Matrix> =
+  /*@__PURE__*/
   messageDesc(file_sepal_vertical_v1_vertical, 1);
 
 /**
@@ -92,7 +100,7 @@ export const MatrixSchema: GenMessage<Matrix> = /*@__PURE__*/
  *
  * @generated from message sepal.vertical.v1.SplitMessage
  */
-export type SplitMessage = Message<"sepal.vertical.v1.SplitMessage"> & {
+export type SplitMessage = Message<'sepal.vertical.v1.SplitMessage'> & {
   /**
    * Position in the shared batch schedule; both parties derive the batch's rows from it.
    *
@@ -103,38 +111,42 @@ export type SplitMessage = Message<"sepal.vertical.v1.SplitMessage"> & {
   /**
    * @generated from oneof sepal.vertical.v1.SplitMessage.body
    */
-  body: {
-    /**
-     * Passive to active: the passive bottom model's outputs for the step's batch (cut layer).
-     *
-     * @generated from field: sepal.vertical.v1.Matrix embedding = 2;
-     */
-    value: Matrix;
-    case: "embedding";
-  } | {
-    /**
-     * Active to passive: the gradient of the batch loss with respect to that embedding.
-     *
-     * @generated from field: sepal.vertical.v1.Matrix gradient = 3;
-     */
-    value: Matrix;
-    case: "gradient";
-  } | {
-    /**
-     * Either way: the sender gives up on this step (its own input failed); the receiver rolls
-     * back to its last good state.
-     *
-     * @generated from field: string abort = 4;
-     */
-    value: string;
-    case: "abort";
-  } | { case: undefined; value?: undefined };
+  body:
+    | {
+        /**
+         * Passive to active: the passive bottom model's outputs for the step's batch (cut layer).
+         *
+         * @generated from field: sepal.vertical.v1.Matrix embedding = 2;
+         */
+        value: Matrix;
+        case: 'embedding';
+      }
+    | {
+        /**
+         * Active to passive: the gradient of the batch loss with respect to that embedding.
+         *
+         * @generated from field: sepal.vertical.v1.Matrix gradient = 3;
+         */
+        value: Matrix;
+        case: 'gradient';
+      }
+    | {
+        /**
+         * Either way: the sender gives up on this step (its own input failed); the receiver rolls
+         * back to its last good state.
+         *
+         * @generated from field: string abort = 4;
+         */
+        value: string;
+        case: 'abort';
+      }
+    | { case: undefined; value?: undefined };
 };
 
 /**
  * Describes the message sepal.vertical.v1.SplitMessage.
  * Use `create(SplitMessageSchema)` to create a new message.
  */
-export const SplitMessageSchema: GenMessage<SplitMessage> = /*@__PURE__*/
+export const SplitMessageSchema: GenMessage<SplitMessage> =
+  /*@__PURE__*/
   messageDesc(file_sepal_vertical_v1_vertical, 2);
-
