@@ -29,12 +29,12 @@ h2 { margin: 36px 0 12px; font-size: 19px; font-weight: 620; }
 .meta span + span::before { content: "\\00b7"; margin: 0 .5em; }
 .notes { margin: 12px 0 0; padding-left: 1.2em; color: var(--fg); }
 .notes li { margin: 2px 0; overflow-wrap: anywhere; }
-.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(240px, 1fr)); gap: 12px; margin: 0; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(240px, 100%), 1fr)); gap: 12px; margin: 0; }
 .tile { margin: 0; padding: 12px 14px; border: 1px solid var(--border); border-radius: 8px; background: var(--surface); }
 .tile dt { color: var(--muted); font-size: 13px; }
 .tile dd { margin: 2px 0 0; font-size: 22px; font-weight: 600; font-variant-numeric: tabular-nums; }
 .tile dd small { display: block; margin-top: 2px; color: var(--muted); font-size: 12.5px; font-weight: 400; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: 16px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(440px, 100%), 1fr)); gap: 16px; }
 figure.chart-card { margin: 0; padding: 8px; border: 1px solid var(--border); border-radius: 8px; background: var(--bg); }
 svg.chart { display: block; width: 100%; height: auto; font-family: inherit; overflow: visible; }
 svg.chart .marker { stroke: var(--bg); }
@@ -47,7 +47,7 @@ thead tr.group th[colspan] { text-align: center; border-bottom: 0; padding-botto
 th.text, td.text { text-align: left; }
 tbody tr:last-child td { border-bottom: 0; }
 tr.has-note td { border-bottom: 0; }
-tr.note td { padding-top: 0; color: var(--muted); font-size: 12.5px; white-space: normal; overflow-wrap: anywhere; }
+tr.note td { padding-top: 0; color: var(--muted); font-size: 0.95em; white-space: normal; overflow-wrap: anywhere; }
 tr.note.aborted td { color: var(--warn); }
 tr.initial td { color: var(--muted); font-style: italic; }
 .missing { color: var(--muted); }
@@ -57,7 +57,13 @@ footer { margin-top: 40px; color: var(--muted); font-size: 12.5px; }
   :root { color-scheme: light; ${LIGHT} }
   body { font-size: 11pt; }
   main { max-width: none; padding: 0; }
-  .charts { grid-template-columns: 1fr 1fr; }
+  .tiles { grid-template-columns: repeat(4, 1fr); gap: 8px; }
+  .tile { padding: 8px 10px; }
+  .tile dd { font-size: 14pt; }
+  .charts { grid-template-columns: 1fr 1fr; gap: 10px; }
+  table { font-size: 7.5pt; }
+  th, td { padding: 3px 4px; }
+  th { white-space: normal; }
   figure.chart-card, .tile, tr { break-inside: avoid; }
   tr.has-note { break-after: avoid; }
   h2 { break-after: avoid; }
