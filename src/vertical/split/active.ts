@@ -137,17 +137,18 @@ export class ActiveParty extends SplitParty {
           ),
         [...trainableVariables(this.bottom, this.top), e],
       );
-      const loss = value.dataSync()[0] as number;
-      const cut = grads[e.name] as tf.Tensor;
-      cutGradient = Float32Array.from(cut.dataSync());
-      if (!Number.isFinite(loss) || firstNonFinite(cutGradient) >= 0) {
+      try {
+        const loss = value.dataSync()[0] as number;
+        cutGradient = Float32Array.from((grads[e.name] as tf.Tensor).dataSync());
+        if (!Number.isFinite(loss) || firstNonFinite(cutGradient) >= 0) {
+          this.inputError(`loss or cut-layer gradient is not finite at step ${step}`);
+        }
+        const own = Object.fromEntries(Object.entries(grads).filter(([name]) => name !== e.name));
+        await this.guardedUpdate(step, () => this.optimizer.applyGradients(own));
+        this.lastLoss = loss;
+      } finally {
         tf.dispose([value, grads]);
-        this.inputError(`loss or cut-layer gradient is not finite at step ${step}`);
       }
-      const own = Object.fromEntries(Object.entries(grads).filter(([name]) => name !== e.name));
-      await this.guardedUpdate(step, () => this.optimizer.applyGradients(own));
-      tf.dispose([value, grads]);
-      this.lastLoss = loss;
     } finally {
       e.dispose();
     }
