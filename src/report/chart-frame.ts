@@ -7,7 +7,7 @@
  * surrounding page's colour scheme inside the report and is black on white as a standalone file.
  */
 import { axisLabels, type AxisUnit } from './format.js';
-import { d, el, join, text, type Markup } from './markup.js';
+import { d, el, num, text, type Markup } from './markup.js';
 import { TONES } from './palette.js';
 import type { Scale } from './scale.js';
 
@@ -24,8 +24,6 @@ export interface ChartBase {
   readonly emptyMessage?: string;
   readonly width?: number;
   readonly height?: number;
-  /** A fill behind the chart, for standalone images; inside a page the page shows through. */
-  readonly background?: string;
 }
 
 export interface LegendItem {
@@ -50,8 +48,6 @@ export interface PlotArea {
 export interface FrameInput {
   readonly x: Scale;
   readonly y: Scale;
-  /** X tick labels; the default writes the ticks as plain numbers. */
-  readonly xUnit?: AxisUnit;
   readonly legend: readonly LegendItem[];
   readonly plot: (area: PlotArea) => Markup;
 }
@@ -94,9 +90,6 @@ function root(chart: ChartBase, extra: Record<string, string>, body: readonly Ma
     },
     el('title', { id: id.title }, text(chart.title)),
     el('desc', { id: id.desc }, text(chart.description)),
-    chart.background === undefined
-      ? join([])
-      : el('rect', { width: '100%', height: '100%', fill: chart.background }),
     el(
       'text',
       {
@@ -218,7 +211,7 @@ export function frame(chart: ChartBase, input: FrameInput): Markup {
   const width = chart.width ?? WIDTH;
   const height = chart.height ?? HEIGHT;
   const yLabels = axisLabels(input.y.ticks, chart.yUnit ?? 'number');
-  const xLabels = axisLabels(input.x.ticks, input.xUnit ?? 'number');
+  const xLabels = axisLabels(input.x.ticks, 'number');
   const yLabelWidth = Math.max(...yLabels.map((l) => textWidth(l, TICK_FONT)));
   const left = PAD + FONT + 6 + yLabelWidth + 6;
   const right = width - PAD - 4;
@@ -264,7 +257,7 @@ export function frame(chart: ChartBase, input: FrameInput): Markup {
         'text',
         {
           class: 'axis-label',
-          transform: `translate(${PAD + FONT - 2} ${(top + bottom) / 2}) rotate(-90)`,
+          transform: `translate(${num(PAD + FONT - 2)} ${num((top + bottom) / 2)}) rotate(-90)`,
           'text-anchor': 'middle',
           'font-size': FONT,
         },

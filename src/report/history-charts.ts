@@ -24,8 +24,8 @@ const NO_SECAGG = 'Not recorded: no round used secure aggregation';
 /** Client ids in a bar's tooltip: enough to recognise a pattern, bounded for big cohorts. */
 const IDS_IN_TOOLTIP = 12;
 
-function roundsText(history: History): string {
-  const rounds = history.rounds.map((r) => r.round);
+function roundsText(records: readonly RoundRecord[]): string {
+  const rounds = records.map((r) => r.round);
   return rounds.length === 0
     ? 'no rounds'
     : `rounds ${Math.min(...rounds)} to ${Math.max(...rounds)}`;
@@ -46,7 +46,7 @@ function evaluationChart(history: History, field: EvaluationField): ReportChart 
     markup: lineChart({
       name,
       title: accuracy ? 'Accuracy' : 'Loss',
-      description: `${accuracy ? 'Accuracy' : 'Loss'} per round, ${roundsText(history)}: ${
+      description: `${accuracy ? 'Accuracy' : 'Loss'} per round, ${roundsText(history.rounds)}: ${
         series.length === 0
           ? 'not recorded'
           : series.map((s) => s.label.toLowerCase()).join(' and ')
@@ -83,7 +83,7 @@ function secAggTimeChart(history: History): ReportChart {
     markup: barChart({
       name: 'secagg-time',
       title: 'Secure aggregation time per stage',
-      description: `Wall-clock time of each secure-aggregation stage (${STAGES.join(', ')}), stacked per round, ${roundsText({ rounds })}.`,
+      description: `Wall-clock time of each secure-aggregation stage (${STAGES.join(', ')}), stacked per round, ${roundsText(rounds)}.`,
       xLabel: 'round',
       yLabel: 'time',
       yUnit: 'ms',
@@ -114,7 +114,7 @@ function bytesChart(history: History): ReportChart {
     markup: lineChart({
       name: 'bytes',
       title: 'Bytes per client',
-      description: `Encoded secure-aggregation bytes per client (median over clients) sent up to and down from the server, per round, ${roundsText({ rounds })}, on a logarithmic axis.`,
+      description: `Encoded secure-aggregation bytes per client (median over clients) sent up to and down from the server, per round, ${roundsText(rounds)}, on a logarithmic axis.`,
       xLabel: 'round',
       yLabel: 'bytes per client (log)',
       yUnit: 'bytes',
@@ -138,7 +138,7 @@ function dropoutChart(history: History): ReportChart {
     markup: barChart({
       name: 'dropouts',
       title: 'Dropped clients',
-      description: `Clients that failed, timed out or vanished, per round, ${roundsText(history)}: ${total} in all.`,
+      description: `Clients that failed, timed out or vanished, per round, ${roundsText(history.rounds)}: ${total} in all.`,
       xLabel: 'round',
       yLabel: 'clients',
       integerY: true,
@@ -162,7 +162,7 @@ function durationChart(history: History): ReportChart {
     markup: barChart({
       name: 'duration',
       title: 'Round duration',
-      description: `Wall-clock duration of each round, ${roundsText(history)}.`,
+      description: `Wall-clock duration of each round, ${roundsText(history.rounds)}.`,
       xLabel: 'round',
       yLabel: 'time',
       yUnit: 'ms',
