@@ -29,6 +29,7 @@ Runs one node of the job: registers with the server, pulls tasks, trains, masks,
   --cert, --key FILE     this node's certificate and Ed25519 identity key (PEM); TLS needs all three
   --max-message-mb MB    largest message either way (default 64)
   --answer-delay-ms MS   wait this long before each answer (simulates a slow node)
+  --max-backoff-ms MS    longest wait between reconnection attempts (default 10000)
   --synthetic-dim L      a synthetic model of L parameters instead of the config's model
 `;
 
@@ -77,6 +78,7 @@ export async function main(argv: string[]): Promise<number> {
         key: { type: 'string' },
         'max-message-mb': { type: 'string' },
         'answer-delay-ms': { type: 'string' },
+        'max-backoff-ms': { type: 'string' },
         'synthetic-dim': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -107,6 +109,7 @@ export async function main(argv: string[]): Promise<number> {
       transport,
       host: delayMs > 0 ? delayed(host, delayMs) : host,
       nodeName: stringFlag(flags, 'name') ?? `node-${partition}`,
+      backoff: { initialMs: 100, maxMs: numberFlag(flags, 'max-backoff-ms', 10_000) },
       onEvent: (event) => console.log(describe(event)),
     });
   } catch (error) {

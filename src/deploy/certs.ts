@@ -10,8 +10,10 @@
  *   nodes/<name>.pem .key    a node: its Ed25519 identity key and certificate
  *   allow-list.txt           "<name> <key>" for each node created here
  */
+// @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API.
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
+import { createPrivateKey, webcrypto } from 'node:crypto';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateIdentity, keyId } from './identity.js';
@@ -151,7 +153,7 @@ export async function createDevelopmentPki(
   const created: CreatedNode[] = [];
   for (const name of nodes) {
     const identity = generateIdentity();
-    const spki = createPublicKey(identity.publicKey).export({ format: 'der', type: 'spki' });
+    const spki = identity.publicKey.export({ format: 'der', type: 'spki' });
     const publicKey = await webcrypto.subtle.importKey('spki', spki, { name: 'Ed25519' }, true, [
       'verify',
     ]);
