@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { History } from '../../src/fl/history.js';
 import { renderReport } from '../../src/report/render.js';
@@ -120,5 +121,13 @@ describe('renderReport', () => {
   it('is a pure function of its input', () => {
     const input = { title: 't', history: syntheticHistory(), config: { a: 1 } };
     assert.equal(renderReport(input), renderReport(input));
+  });
+
+  it('stays isomorphic: only write.ts imports Node modules', () => {
+    const dir = new URL('../../src/report/', import.meta.url);
+    const nodeImports = readdirSync(dir)
+      .filter((file) => file.endsWith('.ts') && file !== 'write.ts')
+      .filter((file) => /from '(node:|fs|path|os)/.test(readFileSync(new URL(file, dir), 'utf8')));
+    assert.deepEqual(nodeImports, []);
   });
 });
