@@ -13,7 +13,7 @@ import {
 import { concatBytes, hexToBytes } from '../crypto/bytes.js';
 
 export const ED25519_KEY_BYTES = 32;
-export const ED25519_SIGNATURE_BYTES = 64;
+const ED25519_SIGNATURE_BYTES = 64;
 
 // PrivateKeyInfo { version 0, id-Ed25519, OCTET STRING { OCTET STRING seed } } minus the seed.
 const PKCS8_PREFIX = hexToBytes('302e020100300506032b657004220420');

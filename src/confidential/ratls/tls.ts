@@ -43,9 +43,8 @@ export function attestedTlsClientOptions(options: AttestedTlsOptions): tls.Conne
   return {
     ...credentials(options.identity),
     minVersion: 'TLSv1.3',
+    // Also skips the host name check: the peer is identified by its evidence, not a DNS name.
     rejectUnauthorized: false,
-    // No host name check: the peer is identified by its evidence, not by a DNS name.
-    checkServerIdentity: () => undefined,
   };
 }
 
@@ -62,7 +61,10 @@ export function verifyTlsPeer(
 }
 
 export interface AttestedServerEvents {
-  /** A connection whose client passed verification; only now may data be read or written. */
+  /**
+   * A connection whose client passed verification; only now may data be read or written. The
+   * handler owns the socket from here, including its 'error' events.
+   */
   onConnection(socket: tls.TLSSocket, peer: RaTlsVerification): void;
   /** A connection refused (the socket is already destroyed). */
   onRefused?(error: Error, socket: tls.TLSSocket): void;

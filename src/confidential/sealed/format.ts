@@ -20,13 +20,13 @@ import { backend } from '../../crypto/backend.js';
 import { concatBytes, equalBytes, u32be, utf8 } from '../../crypto/bytes.js';
 import { SealedFileError } from './errors.js';
 
-export const MAGIC = utf8('SEPALSLD');
-export const VERSION = 1;
+const MAGIC = utf8('SEPALSLD');
+const VERSION = 1;
 export const HEADER_BYTES = 80;
 export const TAG_BYTES = 16;
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
-export const MIN_CHUNK_SIZE = 16;
-export const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
+const MIN_CHUNK_SIZE = 16;
+const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
 const FILE_ID_BYTES = 32;
 const FILE_KEY_INFO = utf8('sepal sealed file v1');
 
@@ -39,7 +39,7 @@ export interface Header {
 }
 
 /** The per-file AES key and the key check, derived from the mount key and the file id. */
-export function fileKeys(
+function fileKeys(
   mountKey: Uint8Array,
   fileId: Uint8Array,
 ): { key: Uint8Array; check: Uint8Array } {

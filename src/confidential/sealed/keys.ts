@@ -11,7 +11,7 @@ import { fromHex } from '../attestation/bytes.js';
 import { zeroize } from '../../crypto/bytes.js';
 import { NotInEnclaveError } from '../attesters/gramine.js';
 
-export const KEY_FILE_BYTES = 32;
+const KEY_FILE_BYTES = 32;
 export const GRAMINE_KEYS_DIR = '/dev/attestation/keys';
 /** Gramine's sealing keys are 128-bit SGX keys. */
 const GRAMINE_SEALING_KEY_BYTES = 16;
