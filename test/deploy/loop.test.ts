@@ -103,3 +103,56 @@ test('one port answers gRPC, gRPC-Web and Connect; unknown sessions get NOT_FOUN
     await fleet.close();
   }
 });
+
+test('a result with malformed content gets INVALID_ARGUMENT, a stale one FAILED_PRECONDITION', async () => {
+  const database = join(mkdtempSync(join(tmpdir(), 'sepal-loop-')), 'server.db');
+  const fleet = await server(database, { secureAggregation: false, rounds: 1 });
+  const run = fleet.run().catch(() => undefined);
+  const rpc = createClient(pb.FleetService, createGrpcTransport({ baseUrl: fleet.url }));
+  const code = (error: unknown) => ConnectError.from(error).code;
+  try {
+    const sessions = await Promise.all(
+      Array.from({ length: NODES }, (_, i) =>
+        rpc.register(create(pb.RegisterRequestSchema, { nodeName: `raw-${i}` })),
+      ),
+    );
+    const { sessionId } = sessions[0] as pb.RegisterResponse;
+    const { task } = await rpc.pullTask(create(pb.PullTaskRequestSchema, { sessionId }));
+    assert.equal(task?.kind.case, 'fit');
+    const push = (tensorBytes: number, taskId = task?.taskId ?? '') =>
+      rpc.pushResult(
+        create(pb.PushResultRequestSchema, {
+          sessionId,
+          taskId,
+          runId: task?.runId ?? '',
+          round: task?.round ?? 0,
+          result: {
+            case: 'fit',
+            value: {
+              parameters: {
+                tensors: [{ name: 'synthetic', shape: [DIM], values: new Uint8Array(tensorBytes) }],
+              },
+              numExamples: 1,
+            },
+          },
+        }),
+      );
+    await assert.rejects(push(3), (error: unknown) => {
+      assert.equal(code(error), Code.InvalidArgument);
+      assert.match(String(error), /fit.parameters.tensors\[0\] \(synthetic\): has 3 value bytes/);
+      return true;
+    });
+    // The task failed with its malformed answer: answering it again is answering a closed task.
+    await assert.rejects(
+      push(4 * DIM),
+      (error: unknown) => code(error) === Code.FailedPrecondition,
+    );
+    await assert.rejects(
+      push(4 * DIM, 'no-such-task'),
+      (error: unknown) => code(error) === Code.FailedPrecondition,
+    );
+  } finally {
+    await fleet.close();
+    await run;
+  }
+});
