@@ -12,9 +12,11 @@ import {
 } from '../../src/confidential/attestation/index.js';
 import { quoteFormatError } from '../../src/confidential/attestation/errors.js';
 import { parseCertificate, pemCertificates } from '../../src/confidential/attestation/x509.js';
-import { SoftwareAttester } from '../../src/confidential/attesters/index.js';
+import { type Attester, SoftwareAttester } from '../../src/confidential/attesters/index.js';
+import { sha256 } from '../../src/confidential/attestation/crypto.js';
 import { extension, selfSign } from '../../src/confidential/ratls/certificate.js';
 import {
+  bindingReportData,
   createRaTlsIdentity,
   decodeDiceEvidence,
   OID_LEGACY_QUOTE,
@@ -167,6 +169,39 @@ describe('RA-TLS certificate verification (real Gramine certificates)', () => {
 describe("Sepal's RA-TLS certificates", () => {
   const measurement = new Uint8Array(32).fill(1);
   const allowInsecure = parsePolicy({ allowInsecure: true });
+
+  it('carry a quote as Gramine writes it: legacy OID in Gramine form plus DICE evidence', async () => {
+    // A stand-in for an enclave that answers every request with one fixed real quote: the
+    // certificate is well formed, but its quotes cannot bind the fresh key.
+    const quote = bytes('sgx/gramine/gramine_ratls_legacy_quote_v3.bin');
+    const requests: Uint8Array[] = [];
+    const stub: Attester = {
+      kind: 'gramine-sgx',
+      evidence: async (reportData) => {
+        requests.push(reportData);
+        return { kind: 'dcap-quote', quote };
+      },
+    };
+    const identity = await createRaTlsIdentity(stub, {
+      notBefore: new Date('2020-01-01T00:00:00Z'),
+      notAfter: new Date('2030-01-01T00:00:00Z'),
+    });
+    assert.deepEqual(identity.evidence, ['legacy-quote', 'dice']);
+    const cert = parseCertificate(identity.certificate, 'cert', quoteFormatError);
+    assert.deepEqual(cert.extensions.get(OID_LEGACY_QUOTE_GRAMINE), quote);
+    assert.ok(
+      Buffer.from(identity.certificate).includes(Buffer.from('060b06092a864886f84d8a3906', 'hex')),
+    );
+    const dice = decodeDiceEvidence(
+      cert.extensions.get(OID_TCG_DICE_TAGGED_EVIDENCE) as Uint8Array,
+    );
+    assert.deepEqual(dice.pubkeyHash, sha256(cert.spki));
+    assert.deepEqual(requests, [bindingReportData(cert.spki), bindingReportData(dice.claims)]);
+    assert.throws(
+      () => verifyRaTlsCertificate(identity.certificate, { at, policy: debugAllowed }),
+      (e: unknown) => e instanceof QuoteVerificationError && e.check === 'report data',
+    );
+  });
 
   it('carry software evidence bound to a fresh P-384 key, refused unless insecure is allowed', async () => {
     const identity = await createRaTlsIdentity(new SoftwareAttester(measurement));
