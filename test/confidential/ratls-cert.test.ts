@@ -198,7 +198,12 @@ describe("Sepal's RA-TLS certificates", () => {
     assert.deepEqual(dice.pubkeyHash, sha256(cert.spki));
     assert.deepEqual(requests, [bindingReportData(cert.spki), bindingReportData(dice.claims)]);
     assert.throws(
-      () => verifyRaTlsCertificate(identity.certificate, { at, policy: debugAllowed }),
+      // The quote's PCK certificate was issued 2025-11-08.
+      () =>
+        verifyRaTlsCertificate(identity.certificate, {
+          at: new Date('2026-01-01T00:00:00Z'),
+          policy: debugAllowed,
+        }),
       (e: unknown) => e instanceof QuoteVerificationError && e.check === 'report data',
     );
   });
