@@ -59,7 +59,7 @@ export class SealedMount {
     await this.writeStream(path, [data]);
   }
 
-  /** Seals a stream of any size as `path`, one chunk in memory at a time. */
+  /** Seals a stream of any size as `path`, holding about 1 MiB of it at a time. */
   async writeStream(
     path: string,
     source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
@@ -218,10 +218,14 @@ async function* rechunk(
 ): AsyncGenerator<{ bytes: Uint8Array; final: boolean }> {
   let pending = new Uint8Array(0);
   for await (const piece of source) {
-    const joined = new Uint8Array(pending.length + piece.length);
-    joined.set(pending);
-    joined.set(piece, pending.length);
-    pending = joined;
+    if (pending.length === 0) {
+      pending = piece; // no copy: a whole file passed in one piece is only viewed
+    } else {
+      const joined = new Uint8Array(pending.length + piece.length);
+      joined.set(pending);
+      joined.set(piece, pending.length);
+      pending = joined;
+    }
     // Emit a chunk only once more bytes are known to follow it: then it is not the last one.
     while (pending.length > size) {
       yield { bytes: pending.subarray(0, size), final: false };
