@@ -53,7 +53,9 @@ async function compareFiles(manifest: Manifest, root: string): Promise<Mismatch[
       } else if (entry === undefined) {
         mismatches.push({ path: found.path, kind: 'extra', detail: 'not in the manifest' });
       } else {
-        const actual = await digestFile(resolve(root, found.path));
+        const actual = await digestFile(resolve(root, found.path)).catch((error: Error) => {
+          throw new ManifestError(`cannot read ${found.path}: ${error.message}`);
+        });
         if (actual.size !== entry.size || actual.sha256 !== entry.sha256) {
           const detail =
             actual.size !== entry.size
