@@ -216,7 +216,7 @@ async function* rechunk(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   size: number,
 ): AsyncGenerator<{ bytes: Uint8Array; final: boolean }> {
-  let pending = new Uint8Array(0);
+  let pending: Uint8Array = new Uint8Array(0);
   for await (const piece of source) {
     if (pending.length === 0) {
       pending = piece; // no copy: a whole file passed in one piece is only viewed
