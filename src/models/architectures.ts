@@ -4,7 +4,9 @@
  * is numerically safer). Layers are named explicitly because the names become the parameter names
  * that server and clients must agree on; tfjs's automatic names carry per-process counters.
  */
+import type { Parameters } from '../fl/parameters.js';
 import { tf } from './tf.js';
+import { getModelParameters } from './weights.js';
 
 export type ModelKind = 'mlp' | 'cnn';
 export const MODEL_KINDS: readonly ModelKind[] = ['mlp', 'cnn'];
@@ -17,7 +19,7 @@ export interface ImageShape {
 
 /**
  * Builds an untrained model. Initial weights depend only on `seed` (tfjs's seeded initializers),
- * so a server and its tests can recreate the same starting point.
+ * so a server and its tests can recreate the same starting point. Needs a ready backend.
  */
 export function createModel(kind: ModelKind, shape: ImageShape, seed = 0): tf.Sequential {
   const inputShape = [shape.height, shape.width, 1];
@@ -66,5 +68,18 @@ export function createModel(kind: ModelKind, shape: ImageShape, seed = 0): tf.Se
         ],
       });
     }
+  }
+}
+
+/**
+ * The seeded initial weights of a `kind` model: a federated run's round-0 global parameters.
+ * Like every tfjs call, it needs a ready backend (`await useBackend()` first).
+ */
+export function initialParameters(kind: ModelKind, shape: ImageShape, seed = 0): Parameters {
+  const model = createModel(kind, shape, seed);
+  try {
+    return getModelParameters(model);
+  } finally {
+    model.dispose();
   }
 }
