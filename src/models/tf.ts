@@ -28,8 +28,32 @@ export const DEFAULT_BACKEND: BackendName = 'wasm';
 
 /** Selects `name` for every later tfjs call in this thread; resolves once it is ready. */
 export async function useBackend(name: BackendName = DEFAULT_BACKEND): Promise<void> {
-  if (tf.getBackend() !== name && !(await tf.setBackend(name))) {
+  if (tf.getBackend() === name) return;
+  if (!(await withoutEmscriptenHandlers(() => tf.setBackend(name)))) {
     throw new Error(`TensorFlow.js backend '${name}' failed to initialise`);
   }
-  await tf.ready();
+}
+
+const PROCESS_EVENTS: readonly string[] = ['uncaughtException', 'unhandledRejection'];
+
+/**
+ * Runs `init`, then removes the process-wide handlers it added. Emscripten's Node glue, which
+ * loads the wasm backend, installs 'uncaughtException' and 'unhandledRejection' handlers that
+ * rethrow: any later crash of the program would then exit with code 7 and print the glue's
+ * minified source line (tens of kilobytes) instead of the error. Nothing in tfjs needs them.
+ */
+async function withoutEmscriptenHandlers<T>(init: () => Promise<T>): Promise<T> {
+  if (typeof process === 'undefined') return init();
+  // As a plain emitter: Process's typings only list the signals for arbitrary event names.
+  const emitter: NodeJS.EventEmitter = process;
+  const before = PROCESS_EVENTS.map((event) => emitter.listeners(event));
+  try {
+    return await init();
+  } finally {
+    PROCESS_EVENTS.forEach((event, i) => {
+      for (const listener of emitter.listeners(event)) {
+        if (!before[i]?.includes(listener)) emitter.off(event, listener as () => void);
+      }
+    });
+  }
 }
