@@ -1,6 +1,9 @@
 /**
  * The `sepal vfl` example: vertical federated learning on Fashion-MNIST in one process.
  *
+ * Everything random (who holds which image, row orders, PSI scalars, batches, initial weights,
+ * noise) derives from `seed`, so a run can be replayed and runs with different noise are paired.
+ *
  * Data: the first `examples` training images, each with the stable id `fashion-mnist/train/<i>`.
  * A seeded draw puts 10% of them at the passive party only, 10% at the active party only and 80%
  * at both; each party keeps its rows in its own (shuffled) order. The passive party holds the
@@ -105,7 +108,12 @@ export async function runVflExample(options: VflExampleOptions): Promise<VflRepo
     `PSI: ${passiveIds.length} ids at the passive party, ${activeIds.length} at the active party`,
   );
   const psiStart = performance.now();
-  const psi = simulatePsi({ name: 'passive', ids: passiveIds }, { name: 'active', ids: activeIds });
+  // Seeded scalars and shuffles make the aligned order, hence the batches, replayable: fine for
+  // a simulation, never for a deployment (PsiParty defaults to the platform CSPRNG).
+  const psi = simulatePsi(
+    { name: 'passive', ids: passiveIds, random: random('psi-passive') },
+    { name: 'active', ids: activeIds, random: random('psi-active') },
+  );
   const psiSeconds = seconds(psiStart);
   const aligned = psi.results[0].ids;
   const truth = new Set(everyone.slice(2 * tenth).map(idOf));

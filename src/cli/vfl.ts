@@ -20,7 +20,7 @@ Options:
                      gradients (default 0: none); a heuristic, not a DP guarantee
   --batch-size B     (default 64)
   --learning-rate R  Adam's, at each party and centrally (default 0.001)
-  --seed X           ids held, row orders, batches, initial weights, noise (default 1)
+  --seed X           ids held, row orders, PSI, batches, initial weights, noise (default 1)
   --data-dir DIR     the four Fashion-MNIST files (default: the system's, else the bundled subset)
   --subset           use the bundled subset
   --json             print one JSON object
