@@ -41,8 +41,9 @@ export function decodeParameters(message: pb.Parameters | undefined, field: stri
         `has ${values.length} value bytes, its shape [${shape.join(', ')}] needs ${expected}`,
       );
     }
-    // A copy: the decoded bytes may be an unaligned view into the request body.
-    return { name, shape, values: new Float32Array(values.slice().buffer) };
+    // A copy into a buffer of its own: the decoded bytes may be an unaligned view into the
+    // request body, or a Node Buffer, whose slice() is a view of a shared pool, not a copy.
+    return { name, shape, values: new Float32Array(new Uint8Array(values).buffer) };
   });
 }
 

@@ -229,6 +229,10 @@ test('wire: parameters round-trip; wrong sizes and repeated names are refused by
     bias,
   ];
   assert.deepEqual(decodeParameters(encodeParameters(parameters), 'p'), parameters);
+  // Bytes as the HTTP stack hands them over: a Node Buffer inside a larger pooled buffer.
+  const pooled = encodeParameters(parameters);
+  for (const tensor of pooled.tensors) tensor.values = Buffer.from(tensor.values);
+  assert.deepEqual(decodeParameters(pooled, 'p'), parameters);
   const short = encodeParameters(parameters);
   (short.tensors[0] as pb.Tensor).values = new Uint8Array(15);
   assert.throws(
