@@ -39,7 +39,9 @@ export function expectedMean(nodes: readonly string[], dim = DIM): Float64Array 
   const total = nodes.reduce((sum, n) => sum + syntheticWeight(partitionOf(n)), 0);
   for (const node of nodes) {
     const p = partitionOf(node);
-    for (let j = 0; j < dim; j++) mean[j] += (syntheticWeight(p) * syntheticUpdate(p, j)) / total;
+    for (let j = 0; j < dim; j++) {
+      mean[j] = (mean[j] as number) + (syntheticWeight(p) * syntheticUpdate(p, j)) / total;
+    }
   }
   return mean;
 }
