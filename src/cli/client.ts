@@ -24,7 +24,8 @@ Runs one node of the job: registers with the server, pulls tasks, trains, masks,
   --server URL           the server (https://host:port with TLS, http://host:port without)
   --config FILE          the job, as for \`sepal simulate\`
   --partition I          this node's data partition, 0 <= I < clients (default 0)
-  --name NAME            the node's name when the server has no TLS (default node-<I>)
+  --name NAME            the node's name when the server has no TLS (default node-<I>);
+                         with TLS, the allow-list's name for this node's key
   --ca FILE              the CA of the server's certificate (PEM)
   --cert, --key FILE     this node's certificate and Ed25519 identity key (PEM); TLS needs all three
   --max-message-mb MB    largest message either way (default 64)
@@ -108,7 +109,8 @@ export async function main(argv: string[]): Promise<number> {
     await runNode({
       transport,
       host: delayMs > 0 ? delayed(host, delayMs) : host,
-      nodeName: stringFlag(flags, 'name') ?? `node-${partition}`,
+      // With TLS the allow-list names the node; without, it goes by --name or its partition.
+      nodeName: stringFlag(flags, 'name') ?? (tls === undefined ? `node-${partition}` : ''),
       backoff: { initialMs: 100, maxMs: numberFlag(flags, 'max-backoff-ms', 10_000) },
       onEvent: (event) => console.log(describe(event)),
     });
