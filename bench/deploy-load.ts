@@ -44,6 +44,8 @@ const name = (i: number) => `node-${i}`;
 
 /** A node process: `count` nodes from `first`, each with its own connection and identity. */
 async function nodes(url: string, pki: string, first: number, count: number, dim: number) {
+  // The benchmark holds our stdin open: when it ends, whatever the reason, so do we.
+  process.stdin.on('end', () => process.exit(0)).resume();
   const paths = certPaths(pki);
   const ca = readFileSync(paths.ca, 'utf8');
   await Promise.all(
@@ -130,14 +132,19 @@ async function main() {
         ...['--import', 'tsx', 'bench/deploy-load.ts', '--nodes', server.url, pki],
         ...[String(p * per), String(Math.min(per, total - p * per)), String(dim)],
       ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
+      { stdio: ['pipe', 'ignore', 'inherit'] },
     ),
   );
   const { history, parameters } = await server.run();
   const roundMs = performance.now() - registeredAt;
   const cpu = process.cpuUsage(cpuAtStart);
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
-  await Promise.all(children.map((child) => new Promise((resolve) => child.once('exit', resolve))));
+  await Promise.all(
+    children.map((child) => {
+      child.stdin?.end();
+      return new Promise((resolve) => child.once('exit', resolve));
+    }),
+  );
   await server.close();
 
   // The new parameters must be the weighted mean of all updates, within one quantization step.

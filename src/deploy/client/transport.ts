@@ -19,8 +19,11 @@ export function fleetTransport(url: string, maxMessageBytes: number, tls?: NodeT
     baseUrl: url,
     readMaxBytes: maxMessageBytes,
     writeMaxBytes: maxMessageBytes,
-    // Detects a dead connection during a long poll.
-    pingIntervalMs: 10_000,
+    // No HTTP/2 PINGs (connect-node's default): a node whose event loop is busy training or
+    // masking for longer than the ping timeout would drop a healthy connection, and in
+    // connect-node 2.1 a ping timing out on an idle connection is an unhandled 'error' event
+    // that ends the process. A dead connection under a long poll surfaces as the call's
+    // deadline instead (node.ts).
     ...(tls === undefined ? {} : { nodeOptions: { ca: tls.ca, cert: tls.cert, key: tls.key } }),
   });
 }
