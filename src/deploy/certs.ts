@@ -14,6 +14,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, webcrypto } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateIdentity, keyId } from './identity.js';
@@ -127,8 +128,8 @@ export interface CreatedNode {
 
 /**
  * Creates what is missing in `dir`: the CA and server certificate on first use, then one
- * identity key and certificate per name in `nodes`, each added to the allow-list unless
- * `allow` is false (for testing refusals).
+ * identity key and certificate per name in `nodes` that has none yet, each added to the
+ * allow-list unless `allow` is false (for testing refusals). Returns the nodes it created.
  */
 export async function createDevelopmentPki(
   dir: string,
@@ -138,9 +139,7 @@ export async function createDevelopmentPki(
   const paths = certPaths(dir);
   await mkdir(join(dir, 'nodes'), { recursive: true });
   const ca = await loadOrCreateCa(paths);
-  try {
-    await readFile(paths.serverCert);
-  } catch {
+  if (!existsSync(paths.serverCert)) {
     const keys = await webcrypto.subtle.generateKey(ECDSA, true, ['sign', 'verify']);
     const pem = await issue(ca, 'CN=localhost', keys.publicKey, x509.ExtendedKeyUsage.serverAuth, [
       { type: 'dns', value: 'localhost' },
@@ -151,7 +150,8 @@ export async function createDevelopmentPki(
     await writePrivate(paths.serverKey, await pkcs8Pem(keys.privateKey));
   }
   const created: CreatedNode[] = [];
-  for (const name of nodes) {
+  // A node that already has a certificate keeps it (and its allow-list line).
+  for (const name of nodes.filter((n) => !existsSync(paths.node(n).cert))) {
     const identity = generateIdentity();
     const spki = identity.publicKey.export({ format: 'der', type: 'spki' });
     const publicKey = await webcrypto.subtle.importKey('spki', spki, { name: 'Ed25519' }, true, [

@@ -72,8 +72,6 @@ export function listen(options: ListenOptions): Promise<Listening> {
       });
     }
   }
-  // A session that errors (a peer resetting mid-frame) must not take the process down.
-  server.on('sessionError', () => undefined);
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session: http2.ServerHttp2Session) => {
     sessions.add(session);
