@@ -9,6 +9,10 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
+  simulate: {
+    summary: 'run a federated job in one process (default: the Fashion-MNIST demo)',
+    run: async (argv) => (await import('./simulate.js')).main(argv),
+  },
   'secagg simulate': {
     summary: 'simulate one SecAgg/SecAgg+ round in one process and check its result',
     run: async (argv) => (await import('./secagg-simulate.js')).main(argv),
