@@ -141,37 +141,33 @@ export class Trainer {
     anchor: tf.Tensor[],
     mu: number,
   ): { loss: number; correct: number } {
-    const { x, y } = makeBatch(examples.dataset, order, start, end);
-    let crossEntropy: tf.Scalar | undefined;
-    let hits: tf.Scalar | undefined;
-    const { value, grads } = tf.variableGrads(() => {
-      const logits = this.model.apply(x, { training: true }) as tf.Tensor2D;
-      const ce = tf.losses.softmaxCrossEntropy(
-        tf.oneHot(y, this.shape.classes),
-        logits,
-      ) as tf.Scalar;
-      crossEntropy = tf.keep(ce);
-      hits = tf.keep(countCorrect(logits, y));
-      if (mu === 0) return ce;
-      const distance = tf.addN(
-        variables.map((v, i) => tf.sum(tf.squaredDifference(v, anchor[i] as tf.Tensor))),
-      );
-      return ce.add(distance.mul(mu / 2));
-    }, variables);
-    optimizer.applyGradients(grads);
-    const result = {
-      loss: (crossEntropy as tf.Scalar).dataSync()[0] as number,
-      correct: (hits as tf.Scalar).dataSync()[0] as number,
-    };
-    tf.dispose([
-      x,
-      y,
-      value,
-      crossEntropy as tf.Scalar,
-      hits as tf.Scalar,
-      ...Object.values(grads),
-    ]);
-    return result;
+    // The outer tidy frees the batch, the gradients and the loss with the proximal term; the
+    // cross-entropy and hit count are kept past it to be read, then freed below.
+    const [crossEntropy, hits] = tf.tidy(() => {
+      const { x, y } = makeBatch(examples.dataset, order, start, end);
+      const kept: tf.Scalar[] = [];
+      const { grads } = tf.variableGrads(() => {
+        const logits = this.model.apply(x, { training: true }) as tf.Tensor2D;
+        const labels = tf.oneHot(y, this.shape.classes);
+        const ce = tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+        kept.push(tf.keep(ce), tf.keep(countCorrect(logits, y)));
+        if (mu === 0) return ce;
+        const distance = tf.addN(
+          variables.map((v, i) => tf.sum(tf.squaredDifference(v, anchor[i] as tf.Tensor))),
+        );
+        return ce.add(distance.mul(mu / 2));
+      }, variables);
+      optimizer.applyGradients(grads);
+      return kept as [tf.Scalar, tf.Scalar];
+    });
+    try {
+      return {
+        loss: crossEntropy.dataSync()[0] as number,
+        correct: hits.dataSync()[0] as number,
+      };
+    } finally {
+      tf.dispose([crossEntropy, hits]);
+    }
   }
 
   private checkExamples(examples: ExampleSet): void {

@@ -93,11 +93,10 @@ describe('gradient overrides match tfjs', () => {
   for (const [size, stride] of [
     [2, 2],
     [3, 1],
-  ]) {
+  ] as const) {
     it(`maxPool ${size}x${size}, stride ${stride}`, () => {
       const x = random([2, 6, 4, 3], 10) as tf.Tensor4D; // continuous values: no ties
-      const pool = (a: tf.Tensor) =>
-        tf.maxPool(a as tf.Tensor4D, size as number, stride as number, 'valid');
+      const pool = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, size, stride, 'valid');
       const { dy, grads } = gradients(pool, [x], 11);
       const expected = tf
         .engine()

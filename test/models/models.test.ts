@@ -15,12 +15,11 @@ import {
 
 const SHAPE = { height: 28, width: 28, classes: 10 };
 let train: ImageDataset;
-/** 200 training examples from the bundled subset, 20 of each class. */
-let slice: ExampleSet;
+/** 200 training examples spread over the bundled subset. */
+let slice: { dataset: ImageDataset; indices: Uint32Array };
 
 before(async () => {
   ({ train } = await loadFashionMnist({ subset: true }));
-  // The subset is ordered by class within the first rows of the original file; take a spread.
   slice = { dataset: train, indices: Uint32Array.from({ length: 200 }, (_, i) => i * 30) };
   await useBackend();
 });
@@ -166,6 +165,19 @@ describe('Trainer', () => {
       proximalDrift < 0.8 * plainDrift,
       `drift ${plainDrift} (mu 0) vs ${proximalDrift} (mu 1)`,
     );
+    trainer.dispose();
+  });
+
+  it("frees every tensor it makes (only the model's weights stay)", async () => {
+    const trainer = new Trainer('cnn', SHAPE);
+    const p = trainer.parameters();
+    const small = { dataset: train, indices: slice.indices.slice(0, 30) };
+    await trainer.fit(p, small, { ...config, epochs: 1, proximalMu: 0.5 });
+    const live = tf.memory().numTensors;
+    await trainer.fit(p, small, { ...config, epochs: 1, proximalMu: 0.5 });
+    await trainer.fit(p, small, { ...config, epochs: 1 });
+    await trainer.evaluate(p, small);
+    assert.equal(tf.memory().numTensors, live);
     trainer.dispose();
   });
 
