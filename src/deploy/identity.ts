@@ -3,7 +3,7 @@
  * 32 raw bytes (RFC 8037's JWK "x"), is how the allow-list names a node and how the server
  * recognises it in the node's TLS client certificate, whose subject key is that key.
  */
-import { createPublicKey, generateKeyPairSync, type KeyObject, X509Certificate } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { NodeRefusedError } from './errors.js';
 
 export interface IdentityKeys {
@@ -28,7 +28,3 @@ export const NODE_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Matches keyId output: 32 bytes in unpadded base64url. */
 export const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-
-/** The identity key of a DER certificate. */
-export const certificateKeyId = (der: Uint8Array): string =>
-  keyId(new X509Certificate(der).publicKey);

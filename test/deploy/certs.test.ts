@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { certPaths, createDevelopmentPki } from '../../src/deploy/certs.js';
-import { certificateKeyId } from '../../src/deploy/identity.js';
+import { keyId } from '../../src/deploy/identity.js';
 import { parseAllowList } from '../../src/deploy/server/allow-list.js';
 
 test('sepal certs: CA-signed server and node certificates; node keys are the allow-listed ones', async () => {
@@ -22,7 +22,7 @@ test('sepal certs: CA-signed server and node certificates; node keys are the all
   for (const { name, key } of first) {
     const cert = new X509Certificate(readFileSync(paths.node(name).cert));
     assert.ok(cert.verify(ca.publicKey));
-    assert.equal(certificateKeyId(cert.raw), key);
+    assert.equal(keyId(cert.publicKey), key);
     assert.equal(allowed.get(key), name);
     assert.equal(statSync(paths.node(name).key).mode & 0o777, 0o600);
   }

@@ -19,6 +19,8 @@ export function fleetTransport(url: string, maxMessageBytes: number, tls?: NodeT
     baseUrl: url,
     readMaxBytes: maxMessageBytes,
     writeMaxBytes: maxMessageBytes,
+    // Dense floats and masked words do not compress (the server accepts none either).
+    acceptCompression: [],
     // No HTTP/2 PINGs (connect-node's default): a node whose event loop is busy training or
     // masking for longer than the ping timeout would drop a healthy connection, and in
     // connect-node 2.1 a ping timing out on an idle connection is an unhandled 'error' event

@@ -13,7 +13,7 @@
 import { createContextKey, type ContextValues, type HandlerContext } from '@connectrpc/connect';
 import type { TLSSocket } from 'node:tls';
 import { NodeRefusedError, UnauthenticatedError } from '../errors.js';
-import { certificateKeyId, NODE_NAME_PATTERN } from '../identity.js';
+import { keyId, NODE_NAME_PATTERN } from '../identity.js';
 import type { AllowList } from './allow-list.js';
 
 /** The peer certificate's identity key, or why there is none. */
@@ -34,8 +34,9 @@ export interface NodeAuthenticator {
 const identities = new WeakMap<object, PeerIdentity>();
 
 /**
- * Reads the identity key of a TLS connection's client certificate once per connection. Plain
- * (non-TLS) connections have none.
+ * The identity key of a TLS connection's client certificate, read once per connection (keyed
+ * by the connection's socket, which every HTTP/2 stream on it shares). Plain (non-TLS)
+ * connections have none.
  */
 export function peerIdentity(socket: TLSSocket | { encrypted?: undefined }): PeerIdentity {
   if (socket.encrypted === undefined) return undefined;
@@ -47,7 +48,7 @@ export function peerIdentity(socket: TLSSocket | { encrypted?: undefined }): Pee
     identity =
       certificate === undefined
         ? { error: new UnauthenticatedError('no client certificate was presented') }
-        : { key: certificateKeyId(certificate.raw) };
+        : { key: keyId(certificate.publicKey) };
   } catch (error) {
     identity = { error: error as Error };
   }

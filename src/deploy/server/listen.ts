@@ -11,6 +11,7 @@
 import { createContextValues, type ConnectRouter } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import * as http2 from 'node:http2';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import { contextWithIdentity, peerIdentity } from './auth.js';
@@ -38,13 +39,23 @@ export interface Listening {
   close(): Promise<void>;
 }
 
+/**
+ * The connection's socket. For HTTP/2, `req.socket` is a new proxy per stream, so the session's
+ * socket is what identifies the connection.
+ */
+const connectionOf = (req: http2.Http2ServerRequest | IncomingMessage): TLSSocket =>
+  ('stream' in req ? req.stream.session?.socket : req.socket) as TLSSocket;
+
 export function listen(options: ListenOptions): Promise<Listening> {
   const handler = connectNodeAdapter({
     routes: options.routes,
     readMaxBytes: options.maxMessageBytes,
     writeMaxBytes: options.maxMessageBytes,
+    // Parameters and masked vectors are dense floats and uniform words: compressing them costs
+    // CPU and saves nothing.
+    acceptCompression: [],
     contextValues: (req) =>
-      contextWithIdentity(createContextValues(), peerIdentity(req.socket as TLSSocket)),
+      contextWithIdentity(createContextValues(), peerIdentity(connectionOf(req))),
   });
   const { tls } = options;
   let server: http2.Http2Server | http2.Http2SecureServer;

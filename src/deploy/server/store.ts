@@ -51,6 +51,10 @@ export interface RunInfo {
 
 export class ServerStore {
   readonly #db: Database.Database;
+  readonly #pendingNodes = new Map<
+    string,
+    { readonly key: string | undefined; readonly at: number; readonly count: number }
+  >();
 
   constructor(readonly path: string) {
     try {
@@ -97,15 +101,32 @@ export class ServerStore {
     this.#db.prepare('UPDATE runs SET finished_at = ? WHERE id = ?').run(Date.now(), runId);
   }
 
+  /**
+   * Records a node's registration. Registrations arriving together (a fleet reconnecting after a
+   * restart) are written in one transaction on the next turn of the event loop: one disk flush
+   * for many nodes instead of one each. They are bookkeeping, not run state, so a crash may lose
+   * the last batch.
+   */
   recordNode(name: string, key: string | undefined): void {
-    const now = Date.now();
-    this.#db
-      .prepare(
-        `INSERT INTO nodes (name, key, first_seen, last_seen, registrations) VALUES (?, ?, ?, ?, 1)
-         ON CONFLICT(name) DO UPDATE SET key = excluded.key, last_seen = excluded.last_seen,
-           registrations = registrations + 1`,
-      )
-      .run(name, key ?? null, now, now);
+    const pending = this.#pendingNodes.get(name);
+    this.#pendingNodes.set(name, { key, at: Date.now(), count: (pending?.count ?? 0) + 1 });
+    if (this.#pendingNodes.size === 1 && pending === undefined) {
+      setImmediate(() => this.#flushNodes());
+    }
+  }
+
+  #flushNodes(): void {
+    if (this.#pendingNodes.size === 0 || !this.#db.open) return;
+    const upsert = this.#db.prepare(
+      `INSERT INTO nodes (name, key, first_seen, last_seen, registrations) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(name) DO UPDATE SET key = excluded.key, last_seen = excluded.last_seen,
+         registrations = registrations + excluded.registrations`,
+    );
+    const batch = [...this.#pendingNodes];
+    this.#pendingNodes.clear();
+    this.#db.transaction(() => {
+      for (const [name, { key, at, count }] of batch) upsert.run(name, key ?? null, at, at, count);
+    })();
   }
 
   /** Completed rounds of a run, in order (for inspection and tests). */
@@ -147,6 +168,7 @@ export class ServerStore {
   }
 
   close(): void {
+    this.#flushNodes();
     this.#db.close();
   }
 }
