@@ -147,7 +147,11 @@ async function kernelTimings() {
   ];
   const rows = [];
   for (const [name, tfjsDefault, sepal] of pairs) {
-    const sample = (f: () => tf.Tensor) => () => tf.tidy(() => f().dataSync());
+    // Returns nothing from tidy: tidy walks a returned value's elements looking for tensors.
+    const sample = (f: () => tf.Tensor) => () =>
+      tf.tidy(() => {
+        f().dataSync();
+      });
     const tfjs = await medianOf(sample(tfjsDefault), 1);
     const ours = await medianOf(sample(sepal), 1);
     rows.push({ kernel: name, tfjsDefault: tfjs, sepal: ours });
