@@ -29,19 +29,22 @@ export function weightedMean(items: readonly WeightedParameters[]): WeightedMean
       offset += values.length;
     }
   }
-  return { values: Float32Array.from(sum, (s) => s / totalWeight), totalWeight };
+  const values = new Float32Array(sum.length);
+  for (let i = 0; i < sum.length; i++) values[i] = (sum[i] as number) / totalWeight;
+  return { values, totalWeight };
 }
 
 /** a − b, flat in parameter order. */
 export function difference(a: Parameters, b: Parameters): Float32Array {
   const out = new Float32Array(totalSize(a));
   let offset = 0;
-  a.forEach(({ values }, t) => {
+  for (let t = 0; t < a.length; t++) {
+    const values = (a[t] as Parameters[number]).values;
     const other = (b[t] as Parameters[number]).values;
     for (let i = 0; i < values.length; i++)
       out[offset + i] = (values[i] as number) - (other[i] as number);
     offset += values.length;
-  });
+  }
   return out;
 }
 

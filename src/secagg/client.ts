@@ -329,11 +329,14 @@ export class SecAggClient {
     );
     const vector = new Uint32Array(params.dim + 1);
     vector[0] = weight;
+    const targetRange = params.targetRange;
     for (let i = 0; i < quantized.length; i++) {
       const q = quantized[i] as number;
-      if (q >= params.targetRange)
+      if (q >= targetRange)
         throw new InputError(`quantizer produced ${q}, outside [0, targetRange)`);
-      vector[i + 1] = weight * q;
+      // weight x q < maxWeight x targetRange <= modRange <= 2^32 (checked with the parameters),
+      // so the 32-bit product is exact and V8 stays in integer arithmetic.
+      vector[i + 1] = Math.imul(weight, q) >>> 0;
     }
     return vector;
   }

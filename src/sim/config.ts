@@ -99,7 +99,7 @@ export const DEFAULT_CONFIG: JobConfig = {
   clients: 100,
   rounds: 30,
   targetAccuracy: 0.8,
-  fit: { fraction: 0.1, minClients: 2, epochs: 1, batchSize: 16, learningRate: 0.05 },
+  fit: { fraction: 0.1, minClients: 2, epochs: 5, batchSize: 10, learningRate: 0.05 },
   evaluate: { fraction: 0, centralized: true },
   strategy: { name: 'fedavg', options: {} },
   secureAggregation: {},

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ClientProxy } from '../../src/fl/client.js';
 import { ParameterError } from '../../src/secagg/errors.js';
-import { resolveConfig, STRATEGY_NAMES, type JobConfigInput } from '../../src/sim/config.js';
+import {
+  DEFAULT_CONFIG,
+  resolveConfig,
+  STRATEGY_NAMES,
+  type JobConfigInput,
+} from '../../src/sim/config.js';
 import { createStrategy } from '../../src/sim/strategy-factory.js';
 
 const proxies = Array.from({ length: 20 }, (_, i) => ({ id: `c${i}` }) as ClientProxy);
