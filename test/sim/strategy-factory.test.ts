@@ -32,7 +32,7 @@ describe('strategy factory', () => {
     assert.equal(build(config).configureFit(1, [], proxies).length, 5);
     assert.deepEqual(fitConfigOf(config), {
       epochs: 2,
-      batchSize: 16,
+      batchSize: DEFAULT_CONFIG.fit.batchSize,
       learningRate: 0.1,
       round: 3,
     });
