@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { ServerEvent } from '../fl/events.js';
+import type { RoundRecord } from '../fl/history.js';
 import type { NodeEvent } from '../deploy/server/fleet.js';
 import { startFleetServer, type WaitingEvent } from '../deploy/server/fleet-server.js';
 import { writeReport } from '../report/write.js';
@@ -132,6 +133,12 @@ export async function main(argv: string[]): Promise<number> {
     newRun: flags['new-run'] === true,
     strategy: await job.strategy(),
     numRounds: config.rounds,
+    ...(config.targetAccuracy === undefined
+      ? {}
+      : {
+          stopWhen: (record: RoundRecord) =>
+            (record.centralized?.accuracy ?? 0) >= (config.targetAccuracy as number),
+        }),
     minNodes: numberFlag(flags, 'min-nodes', config.fit.minClients),
     roundTimeoutMs: config.roundTimeoutMs,
     secAggStageTimeoutMs: numberFlag(flags, 'stage-timeout-ms', config.roundTimeoutMs),

@@ -12,7 +12,7 @@
  */
 import type { ClientProxy } from '../../fl/client.js';
 import type { ServerEvent } from '../../fl/events.js';
-import { runServer, type RunResult } from '../../fl/server.js';
+import { runServer, type RunResult, type ServerOptions } from '../../fl/server.js';
 import type { Strategy } from '../../fl/strategy/strategy.js';
 import { AllowList } from './allow-list.js';
 import { allowListAuthenticator, namedAuthenticator } from './auth.js';
@@ -42,6 +42,8 @@ export interface FleetServerOptions {
   readonly minNodes: number;
   readonly roundTimeoutMs?: number;
   readonly secAggStageTimeoutMs?: number;
+  /** Ends the run after a round for which this is true (a target accuracy reached). */
+  readonly stopWhen?: ServerOptions['stopWhen'];
   readonly heartbeatIntervalMs: number;
   readonly livenessTimeoutMs: number;
   readonly pollTimeoutMs: number;
@@ -138,6 +140,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
         ...(options.secAggStageTimeoutMs === undefined
           ? {}
           : { secAggStageTimeoutMs: options.secAggStageTimeoutMs }),
+        ...(options.stopWhen === undefined ? {} : { stopWhen: options.stopWhen }),
         checkpoint: store.checkpointStore(run.id),
         onEvent: (event) => {
           if (event.type === 'round-started') fleet.round = event.round;
