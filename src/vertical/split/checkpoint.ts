@@ -16,10 +16,6 @@ export class Checkpoint {
     private readonly optimizer: tf.Optimizer,
   ) {}
 
-  get saved(): boolean {
-    return this.weights !== undefined;
-  }
-
   async save(): Promise<void> {
     this.discard();
     this.weights = this.models.map((model) => model.getWeights().map((w) => w.clone()));

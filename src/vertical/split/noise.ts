@@ -10,12 +10,6 @@
  */
 import { type RandomSource, systemRandom } from '../../crypto/random.js';
 
-export interface NoiseOptions {
-  /** Standard deviation of the noise added to every entry. */
-  std: number;
-  random?: RandomSource;
-}
-
 const TWO_POW_32 = 2 ** 32;
 
 /** `length` independent N(0, std²) samples. */
