@@ -96,6 +96,10 @@ function virtualClient(
   };
 }
 
+/** Clients sampled a round: the strategy's rule, fraction of all clients but at least the minimum. */
+const sampledPerRound = (config: JobConfig): number =>
+  Math.max(config.fit.minClients, Math.floor(config.fit.fraction * config.clients));
+
 /** Whether a client vanishes in a round (after the configured stage), drawn reproducibly. */
 function dropoutPlan(config: JobConfig): (round: number, clientId: string) => boolean {
   const { probability } = config.dropout;
@@ -156,7 +160,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       strategy,
       clients,
       numRounds: config.rounds,
-      roundTimeoutMs: config.roundTimeoutMs,
+      // Simulated clients queue for the pool's workers; the deadline is for one client's work,
+      // so a fit phase gets it once per wave of workers. SecAgg stages keep the plain deadline.
+      roundTimeoutMs: config.roundTimeoutMs * Math.ceil(sampledPerRound(config) / pool.size),
+      secAggStageTimeoutMs: config.roundTimeoutMs,
       random: seededRandom(config.seed, 'sepal/sim/server'),
       ...(options.onEvent !== undefined && { onEvent: options.onEvent }),
       ...(options.checkpoint !== undefined && { checkpoint: options.checkpoint }),
