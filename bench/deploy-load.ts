@@ -92,6 +92,7 @@ async function main() {
   const stageMs: Partial<Record<Stage, number>> = {};
   const startedAt = performance.now();
   let registeredAt = 0;
+  let cpuAtRegistered = { user: 0, system: 0 };
   const server = await startFleetServer({
     host: '127.0.0.1',
     port: 0,
@@ -115,6 +116,7 @@ async function main() {
     onEvent: (event) => {
       if (event.type === 'run-started') {
         registeredAt = performance.now();
+        cpuAtRegistered = process.cpuUsage(cpuAtStart);
         console.log(`${total} nodes registered after ${(registeredAt - startedAt).toFixed(0)} ms`);
       }
       if (event.type === 'fit-finished' && event.error !== undefined) console.error(event.error);
@@ -176,6 +178,7 @@ async function main() {
     stageMs: Object.fromEntries(Object.entries(stageMs).map(([k, v]) => [k, Math.round(v)])),
     roundMs: Math.round(roundMs),
     serverCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    serverCpuMsRegistration: Math.round((cpuAtRegistered.user + cpuAtRegistered.system) / 1000),
     serverPeakRssMb: Math.round(peakRssMb),
     survivors: record?.secAgg?.survivors,
     bytesUpPerNode: record?.secAgg?.bytesUpPerClient,
