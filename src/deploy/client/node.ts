@@ -73,7 +73,7 @@ class SessionLost extends Error {}
 
 export async function runNode(options: NodeOptions): Promise<void> {
   const rpc = createClient(pb.FleetService, options.transport);
-  const backoff = new Backoff(options.backoff ?? { initialMs: 200, maxMs: 10_000 });
+  const backoff = new Backoff(options.backoff ?? { initialMs: 100, maxMs: 10_000 });
   const emit = options.onEvent ?? (() => undefined);
   const { signal } = options;
   const stopped = () => signal?.aborted === true;
