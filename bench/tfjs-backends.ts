@@ -7,8 +7,9 @@
  *   evaluation throughput; medians of BENCH_REPEATS samples. This picks DEFAULT_BACKEND.
  * - kernels (wasm): the kernels tfjs's default gradients use against the forward formulations
  *   src/models/gradients.ts substitutes, which is why those overrides exist.
- * - centralized: BENCH_EPOCHS epochs of plain SGD on the bundled subset, and on the full data
- *   when BENCH_FULL=1 and it is installed; seconds per epoch and test accuracy after each.
+ * - centralized: epochs of plain SGD (batch 32) on the bundled subset (BENCH_EPOCHS, default 10)
+ *   and on the full data (BENCH_FULL_EPOCHS, default 2; 0 skips it); seconds per epoch and test
+ *   accuracy after each.
  *
  *   node --import tsx bench/tfjs-backends.ts   (or npm run build && node dist/bench/tfjs-backends.js)
  *
@@ -27,8 +28,8 @@ import { BACKENDS, tf, useBackend, type BackendName } from '../src/models/tf.js'
 import { Trainer } from '../src/models/trainer.js';
 
 const repeats = Number(process.env.BENCH_REPEATS ?? 7);
-const epochs = Number(process.env.BENCH_EPOCHS ?? 2);
-const full = process.env.BENCH_FULL === '1';
+const subsetEpochs = Number(process.env.BENCH_EPOCHS ?? 10);
+const fullEpochs = Number(process.env.BENCH_FULL_EPOCHS ?? 2);
 const out = process.env.BENCH_OUT ?? 'bench/results';
 
 const BATCH_SIZES = [10, 32];
@@ -160,7 +161,10 @@ async function kernelTimings() {
   return rows;
 }
 
-async function centralized(data: { train: ImageDataset; test: ImageDataset; source: string }) {
+async function centralized(
+  data: { train: ImageDataset; test: ImageDataset; source: string },
+  epochs: number,
+) {
   await useBackend();
   const rows = [];
   for (const kind of MODEL_KINDS) {
@@ -204,11 +208,20 @@ const environment = {
 };
 const steps = await stepTimings(subset.train);
 const kernels = await kernelTimings();
-const epochRows = [...(epochs > 0 ? await centralized(subset) : [])];
-if (full && epochs > 0) epochRows.push(...(await centralized(await loadFashionMnist())));
+const epochRows = await centralized(subset, subsetEpochs);
+if (fullEpochs > 0) {
+  const data = await loadFashionMnist(); // the full set where installed, else the subset again
+  if (data.source !== subset.source) epochRows.push(...(await centralized(data, fullEpochs)));
+}
 const result = {
   command: 'node --import tsx bench/tfjs-backends.ts',
-  settings: { repeats, epochs, full, batchSizes: BATCH_SIZES, learningRate: LEARNING_RATE },
+  settings: {
+    repeats,
+    subsetEpochs,
+    fullEpochs,
+    batchSizes: BATCH_SIZES,
+    learningRate: LEARNING_RATE,
+  },
   commit: git(['rev-parse', '--short', 'HEAD']),
   date: new Date().toISOString(),
   environment,
