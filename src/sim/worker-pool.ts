@@ -83,10 +83,10 @@ interface Slot {
 }
 
 export class WorkerPool {
+  /** Every worker not yet exited: starting, idle or running a task. */
+  private readonly slots = new Set<Slot>();
   private readonly idle: Slot[] = [];
-  private readonly running = new Set<Slot>();
   private readonly queue: Task[] = [];
-  private live = 0;
   private nextId = 0;
   /** Set once the pool cannot run tasks any more: closed, or no worker could be started. */
   private broken?: string;
@@ -109,9 +109,9 @@ export class WorkerPool {
     return pool;
   }
 
-  /** Live workers. */
+  /** Workers not yet exited (a replacement counts from its start). */
   get size(): number {
-    return this.live;
+    return this.slots.size;
   }
 
   /** Runs one task of `kind` on the next free worker; resolves with the handler's value. */
@@ -138,19 +138,27 @@ export class WorkerPool {
   async close(): Promise<void> {
     this.broken = 'the worker pool was closed';
     this.failQueued();
-    const slots = [...this.idle];
-    this.idle.length = 0;
-    await Promise.all([...this.running].map((slot) => slot.worker.terminate()));
-    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+    await Promise.all([...this.slots].map((slot) => slot.worker.terminate()));
   }
 
   private dispatch(): void {
     while (this.idle.length > 0 && this.queue.length > 0) {
       const slot = this.idle.pop() as Slot;
       const task = this.queue.shift() as Task;
-      slot.task = task;
-      this.running.add(slot);
-      slot.worker.postMessage(task.request, task.transfer);
+      try {
+        slot.worker.postMessage(task.request, task.transfer);
+        slot.task = task;
+      } catch (error) {
+        // Not cloneable (a function, a detached buffer, ...): the task fails, the worker stays idle.
+        task.reject(
+          new TaskFailedError(
+            task.request.kind,
+            task.label,
+            `could not be sent (${String(error)})`,
+          ),
+        );
+        this.idle.push(slot);
+      }
     }
   }
 
@@ -158,7 +166,7 @@ export class WorkerPool {
   private spawn(): Promise<void> {
     const worker = startWorker(this.init);
     const slot: Slot = { worker };
-    this.live++;
+    this.slots.add(slot);
     return new Promise<void>((resolve, reject) => {
       let ready = false;
       let lastError: Error | undefined;
@@ -180,8 +188,7 @@ export class WorkerPool {
       });
       worker.on('error', (error) => (lastError = error));
       worker.on('exit', (code) => {
-        this.live--;
-        this.running.delete(slot);
+        this.slots.delete(slot);
         const index = this.idle.indexOf(slot);
         if (index >= 0) this.idle.splice(index, 1);
         if (!ready) {
@@ -207,7 +214,7 @@ export class WorkerPool {
   /** Replaces a dead worker; if even that fails, the pool stops taking tasks. */
   private replace(): void {
     this.spawn().catch((error: unknown) => {
-      if (this.live > 0) return;
+      if (this.slots.size > 0) return;
       this.broken = `no worker could be started (${error instanceof Error ? error.message : String(error)})`;
       this.failQueued();
     });
@@ -220,7 +227,6 @@ export class WorkerPool {
     const task = slot.task;
     if (task === undefined || task.request.id !== message.id) return;
     slot.task = undefined;
-    this.running.delete(slot);
     this.idle.push(slot);
     if (message.type === 'result') task.resolve(message.value);
     else {

@@ -78,6 +78,10 @@ describe('WorkerPool', () => {
       pool.run('nope', {}, { label: 'client 8' }),
       assertTaskFailed(/no handler for task kind 'nope' \(known: whoami, bump, /),
     );
+    await assert.rejects(
+      pool.run('whoami', { ms: () => 0 }, { label: 'client 9' }),
+      assertTaskFailed(/^whoami for client 9 failed: could not be sent \(DataCloneError/),
+    );
     assert.equal(typeof (await pool.run('whoami', { ms: 0 })), 'number');
   });
 
