@@ -42,6 +42,16 @@ export interface EvaluateResult {
 
 const EVALUATE_BATCH = 1000;
 
+/** What every SGD step of one fit call shares. */
+interface StepContext {
+  readonly examples: ExampleSet;
+  readonly optimizer: tf.Optimizer;
+  readonly variables: tf.Variable[];
+  /** The global weights for the proximal term; empty when mu is 0. */
+  readonly anchor: tf.Tensor[];
+  readonly mu: number;
+}
+
 /** Owns one model instance and reuses it for every fit and evaluate call. */
 export class Trainer {
   readonly model: tf.Sequential;
@@ -69,6 +79,7 @@ export class Trainer {
     const anchor = proximalMu > 0 ? variables.map((v) => tf.clone(v)) : [];
     const optimizer = tf.train.sgd(learningRate);
     const random = seededRandom(config.seed ?? 0, 'sepal/models/fit-shuffle');
+    const run: StepContext = { examples, optimizer, variables, anchor, mu: proximalMu };
     const count = examples.indices.length;
     let lossSum = 0;
     let correct = 0;
@@ -79,16 +90,7 @@ export class Trainer {
         correct = 0;
         for (let start = 0; start < count; start += batchSize) {
           const end = Math.min(count, start + batchSize);
-          const step = this.step(
-            examples,
-            order,
-            start,
-            end,
-            optimizer,
-            variables,
-            anchor,
-            proximalMu,
-          );
+          const step = this.step(run, order, start, end);
           lossSum += step.loss * (end - start);
           correct += step.correct;
         }
@@ -132,14 +134,10 @@ export class Trainer {
 
   /** One SGD step on order[start..end); returns the batch's mean cross-entropy and hit count. */
   private step(
-    examples: ExampleSet,
+    { examples, optimizer, variables, anchor, mu }: StepContext,
     order: ArrayLike<number>,
     start: number,
     end: number,
-    optimizer: tf.Optimizer,
-    variables: tf.Variable[],
-    anchor: tf.Tensor[],
-    mu: number,
   ): { loss: number; correct: number } {
     // The outer tidy frees the batch, the gradients and the loss with the proximal term; the
     // cross-entropy and hit count are kept past it to be read, then freed below.
