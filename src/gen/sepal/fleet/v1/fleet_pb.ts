@@ -14,7 +14,8 @@
 //   PERMISSION_DENIED    the certificate's key is not (or no longer) on the allow-list
 //   NOT_FOUND            the session is unknown or dead (e.g. the server restarted): register again
 //   FAILED_PRECONDITION  a result for a task that is not outstanding (stale run, round or task)
-//   INVALID_ARGUMENT     a message whose content is malformed
+//   INVALID_ARGUMENT     a message that decodes but whose content is malformed (a body that is
+//                        not protobuf at all gets INTERNAL "parse binary" from Connect-ES)
 //   RESOURCE_EXHAUSTED   a message over the size limit, or a node over its request rate
 //
 // This file is the whole contract: a client in any language with a gRPC library can be written
