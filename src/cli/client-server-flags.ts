@@ -2,6 +2,7 @@
  * What `sepal server` and `sepal client` read alike: number flags, PEM files, and the job (the
  * same typed config as `sepal simulate`, with the config's model or a synthetic one).
  */
+import { modelJob } from '../deploy/model-job.js';
 import { readFileSync } from 'node:fs';
 import { syntheticJob } from '../deploy/synthetic.js';
 import type { DeployJob } from '../deploy/job.js';
@@ -12,13 +13,13 @@ import { UsageError } from './usage.js';
 
 export type Flags = Record<string, string | boolean | undefined>;
 
-/** A non-negative number flag, or `fallback` when absent. */
-export function numberFlag(flags: Flags, name: string, fallback: number): number {
+/** A number flag of at least `min` (default 0), or `fallback` when absent. */
+export function numberFlag(flags: Flags, name: string, fallback: number, min = 0): number {
   const raw = flags[name];
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value) || value < 0) {
-    throw new UsageError(`--${name} must be a non-negative number, got ${String(raw)}`);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value) || value < min) {
+    throw new UsageError(`--${name} must be a number >= ${min}, got ${String(raw)}`);
   }
   return value;
 }
@@ -71,10 +72,7 @@ export async function loadJob(flags: Flags): Promise<LoadedJob> {
   const config = await loadConfig(requiredFlag(flags, 'config'));
   const dim = numberFlag(flags, 'synthetic-dim', 0);
   if (dim === 0) {
-    throw new UsageError(
-      `the config's model (${config.model}) is not yet available to deployed nodes in this ` +
-        'build; run a synthetic model with --synthetic-dim <entries>',
-    );
+    return { config, job: modelJob(config), identity: JSON.stringify({ config }) };
   }
   if (!Number.isInteger(dim)) throw new UsageError('--synthetic-dim must be a whole number');
   return {

@@ -41,6 +41,7 @@ export interface EvaluateResult {
 }
 
 const EVALUATE_BATCH = 1000;
+const YIELD_EVERY_MS = 100;
 
 /** What every SGD step of one fit call shares. */
 interface StepContext {
@@ -83,12 +84,19 @@ export class Trainer {
     const count = examples.indices.length;
     let lossSum = 0;
     let correct = 0;
+    let yieldedAt = performance.now();
     try {
       for (let epoch = 0; epoch < epochs; epoch++) {
         const order = shuffle(Array.from(examples.indices), random);
         lossSum = 0;
         correct = 0;
         for (let start = 0; start < count; start += batchSize) {
+          // Training runs on the caller's thread; letting the event loop turn now and then keeps
+          // a deployed node's heartbeats and its transport alive through a long fit.
+          if (performance.now() - yieldedAt > YIELD_EVERY_MS) {
+            await new Promise((resolve) => setTimeout(resolve, 0));
+            yieldedAt = performance.now();
+          }
           const end = Math.min(count, start + batchSize);
           const step = this.step(run, order, start, end);
           lossSum += step.loss * (end - start);

@@ -13,7 +13,7 @@ import { loadFashionMnist } from '../data/fashion-mnist.js';
 import { partitionDataset } from '../data/partition.js';
 import { uniform } from '../data/sampling.js';
 import type { CheckpointStore } from '../fl/checkpoint.js';
-import type { Client, Config } from '../fl/client.js';
+import type { Client } from '../fl/client.js';
 import type { ServerEvent } from '../fl/events.js';
 import type { History } from '../fl/history.js';
 import { localProxy } from '../fl/local-proxy.js';
@@ -21,9 +21,9 @@ import type { Parameters } from '../fl/parameters.js';
 import { runServer } from '../fl/server.js';
 import { initialParameters as initialModelParameters } from '../models/architectures.js';
 import { useBackend } from '../models/tf.js';
-import type { FitConfig } from '../models/trainer.js';
 import type { Stage } from '../secagg/stages.js';
 import type { JobConfig } from './config.js';
+import { fitConfigOf } from './fit-config.js';
 import { createStrategy } from './strategy-factory.js';
 import { TrainingPool } from './train-pool.js';
 
@@ -46,22 +46,6 @@ export interface SimulationResult {
 /** A client vanishing mid-round, as the simulator injects it. */
 export class SimulatedDropout extends Error {
   override name = 'SimulatedDropout';
-}
-
-/** The client's FitConfig from the strategy's fit config (FedOpt sends its rate as etaL). */
-function fitConfigOf(config: Config, seed: string): FitConfig {
-  const numberOf = (key: string): number | undefined => {
-    const value = config[key];
-    return typeof value === 'number' ? value : undefined;
-  };
-  const proximalMu = numberOf('proximalMu');
-  return {
-    epochs: numberOf('epochs') ?? 1,
-    batchSize: numberOf('batchSize') ?? 32,
-    learningRate: numberOf('etaL') ?? numberOf('learningRate') ?? 0.01,
-    ...(proximalMu !== undefined && { proximalMu }),
-    seed,
-  };
 }
 
 /** A virtual client: its partition's indices, trained on the pool when sampled. */
