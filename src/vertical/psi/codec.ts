@@ -3,7 +3,7 @@
  * codec checks structure only; the receiving party validates the points themselves.
  */
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import * as pb from '../gen/sepal/vertical/v1/vertical_pb.js';
+import * as pb from '../../gen/sepal/vertical/v1/vertical_pb.js';
 import { PeerError } from '../errors.js';
 import type { PsiMessage } from './messages.js';
 

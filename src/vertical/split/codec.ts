@@ -5,7 +5,7 @@
  * shape, finite values).
  */
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import * as pb from '../gen/sepal/vertical/v1/vertical_pb.js';
+import * as pb from '../../gen/sepal/vertical/v1/vertical_pb.js';
 import { PeerError } from '../errors.js';
 import type { Matrix, SplitMessage } from './messages.js';
 
