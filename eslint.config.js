@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'src/gen/', 'coverage/'] },
+  { ignores: ['.scratch/', 'dist/', 'node_modules/', 'src/gen/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
