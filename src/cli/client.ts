@@ -100,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
   const tls = tlsFiles(flags, ['ca', 'cert', 'key'] as const);
   const transport = fleetTransport(
     server,
-    Math.round(numberFlag(flags, 'max-message-mb', 64) * 2 ** 20),
+    Math.round(numberFlag(flags, 'max-message-mb', 64, 0.001) * 2 ** 20),
     tls,
   );
   const host = new ClientHost(await job.client(partition));
@@ -111,7 +111,7 @@ export async function main(argv: string[]): Promise<number> {
       host: delayMs > 0 ? delayed(host, delayMs) : host,
       // With TLS the allow-list names the node; without, it goes by --name or its partition.
       nodeName: stringFlag(flags, 'name') ?? (tls === undefined ? `node-${partition}` : ''),
-      backoff: { initialMs: 100, maxMs: numberFlag(flags, 'max-backoff-ms', 10_000) },
+      backoff: { initialMs: 100, maxMs: numberFlag(flags, 'max-backoff-ms', 10_000, 1) },
       onEvent: (event) => console.log(describe(event)),
     });
   } catch (error) {

@@ -118,11 +118,8 @@ export async function main(argv: string[]): Promise<number> {
   if (allowList !== undefined && tls === undefined) {
     throw new UsageError('--allow-list needs TLS (--cert, --key, --ca)');
   }
-  if (tls === undefined) {
-    console.log('warning: no TLS; nodes are not authenticated and traffic is not encrypted');
-  }
-  const heartbeatIntervalMs = numberFlag(flags, 'heartbeat-ms', 2000);
-  const rate = numberFlag(flags, 'rate', 20);
+  const heartbeatIntervalMs = numberFlag(flags, 'heartbeat-ms', 2000, 10);
+  const rate = numberFlag(flags, 'rate', 20, 1);
   const startedAt = new Date().toISOString();
   const server = await startFleetServer({
     ...parseListen(stringFlag(flags, 'listen') ?? '127.0.0.1:7443'),
@@ -139,13 +136,18 @@ export async function main(argv: string[]): Promise<number> {
           stopWhen: (record: RoundRecord) =>
             (record.centralized?.accuracy ?? 0) >= (config.targetAccuracy as number),
         }),
-    minNodes: numberFlag(flags, 'min-nodes', config.fit.minClients),
+    minNodes: numberFlag(flags, 'min-nodes', config.fit.minClients, 1),
     roundTimeoutMs: config.roundTimeoutMs,
-    secAggStageTimeoutMs: numberFlag(flags, 'stage-timeout-ms', config.roundTimeoutMs),
+    secAggStageTimeoutMs: numberFlag(flags, 'stage-timeout-ms', config.roundTimeoutMs, 1),
     heartbeatIntervalMs,
-    livenessTimeoutMs: numberFlag(flags, 'liveness-ms', 3 * heartbeatIntervalMs),
-    pollTimeoutMs: numberFlag(flags, 'poll-ms', 15_000),
-    maxMessageBytes: Math.round(numberFlag(flags, 'max-message-mb', 64) * 2 ** 20),
+    livenessTimeoutMs: numberFlag(
+      flags,
+      'liveness-ms',
+      3 * heartbeatIntervalMs,
+      heartbeatIntervalMs,
+    ),
+    pollTimeoutMs: numberFlag(flags, 'poll-ms', 15_000, 10),
+    maxMessageBytes: Math.round(numberFlag(flags, 'max-message-mb', 64, 0.001) * 2 ** 20),
     rateLimit: { perSecond: rate, burst: 2 * rate },
     onEvent: (event) => {
       const line = describe(event);
@@ -153,6 +155,9 @@ export async function main(argv: string[]): Promise<number> {
     },
     onInternalError: (error, method) => console.error(`internal error in ${method}:`, error),
   });
+  if (tls === undefined) {
+    console.log('warning: no TLS; nodes are not authenticated and traffic is not encrypted');
+  }
   console.log(
     `listening on ${server.url}, run ${server.runId}${server.resumed ? ' (resumed)' : ''}`,
   );
