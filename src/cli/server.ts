@@ -63,11 +63,13 @@ function describe(event: ServerEvent | NodeEvent | WaitingEvent): string | undef
       return `round ${event.round}: node ${event.client} dropped at ${event.stage}: ${event.reason}`;
     case 'round-finished': {
       const { record } = event;
-      const loss = record.distributed?.loss ?? record.centralized?.loss;
+      const evaluation = record.centralized ?? record.distributed;
+      const { loss, accuracy } = evaluation ?? {};
       return [
         `round ${event.round} done: aggregated ${record.aggregated}`,
         `dropped [${record.dropped.join(', ')}]`,
         ...(loss === undefined ? [] : [`loss ${loss.toPrecision(4)}`]),
+        ...(accuracy === undefined ? [] : [`accuracy ${(100 * accuracy).toFixed(1)}%`]),
         ...(record.aborted === undefined ? [] : [`aborted: ${record.aborted}`]),
         `${(record.durationMs / 1000).toFixed(2)} s`,
       ].join(', ');
