@@ -9,6 +9,9 @@ import type { DeployJob } from '../deploy/job.js';
 import { DeployFileError } from '../deploy/errors.js';
 import { loadConfig } from '../sim/config-file.js';
 import type { JobConfig } from '../sim/config.js';
+import { ManifestError } from '../confidential/manifest/errors.js';
+import { readPublicKey } from '../confidential/key-files.js';
+import { verifyManifest } from '../confidential/manifest/verify.js';
 import { UsageError } from './usage.js';
 
 export type Flags = Record<string, string | boolean | undefined>;
@@ -68,7 +71,42 @@ export interface LoadedJob {
   readonly identity: string;
 }
 
+/** The integrity flags both commands take, and their help lines. */
+export const MANIFEST_OPTIONS = {
+  manifest: { type: 'string' },
+  'trusted-key': { type: 'string' },
+  'manifest-root': { type: 'string' },
+} as const;
+
+export const MANIFEST_HELP = `  --manifest FILE        refuse to start unless this signed manifest matches the files
+  --trusted-key KEY      the manifest signer's Ed25519 public key (file or hex)
+  --manifest-root DIR    where the manifest's paths start (default: the current directory)`;
+
+/**
+ * With --manifest: every listed file is hashed again and the signature checked against the
+ * trusted key before anything else starts; any difference stops the command, naming the file.
+ */
+async function checkManifest(flags: Flags): Promise<void> {
+  const manifest = stringFlag(flags, 'manifest');
+  if (manifest === undefined) return;
+  let trusted: Uint8Array;
+  try {
+    trusted = readPublicKey(requiredFlag(flags, 'trusted-key'));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`--trusted-key: ${(error as Error).message}`);
+  }
+  try {
+    await verifyManifest(manifest, trusted, stringFlag(flags, 'manifest-root') ?? '.');
+  } catch (error) {
+    if (error instanceof ManifestError)
+      throw new UsageError(`integrity check failed: ${error.message}`);
+    throw error;
+  }
+}
+
 export async function loadJob(flags: Flags): Promise<LoadedJob> {
+  await checkManifest(flags);
   const config = await loadConfig(requiredFlag(flags, 'config'));
   const dim = numberFlag(flags, 'synthetic-dim', 0);
   if (dim === 0) {

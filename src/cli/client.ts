@@ -9,6 +9,8 @@ import { runNode, type NodeEvent, type TaskHost } from '../deploy/client/node.js
 import { fleetTransport } from '../deploy/client/transport.js';
 import {
   loadJob,
+  MANIFEST_HELP,
+  MANIFEST_OPTIONS,
   numberFlag,
   requiredFlag,
   stringFlag,
@@ -32,6 +34,7 @@ Runs one node of the job: registers with the server, pulls tasks, trains, masks,
   --answer-delay-ms MS   wait this long before each answer (simulates a slow node)
   --max-backoff-ms MS    longest wait between reconnection attempts (default 10000)
   --synthetic-dim L      a synthetic model of L parameters instead of the config's model
+${MANIFEST_HELP}
 `;
 
 /** A host whose every answer is late by `ms`. */
@@ -81,6 +84,7 @@ export async function main(argv: string[]): Promise<number> {
         'answer-delay-ms': { type: 'string' },
         'max-backoff-ms': { type: 'string' },
         'synthetic-dim': { type: 'string' },
+        ...MANIFEST_OPTIONS,
         help: { type: 'boolean' },
       },
     }).values;

@@ -9,7 +9,15 @@ import type { RoundRecord } from '../fl/history.js';
 import type { NodeEvent } from '../deploy/server/fleet.js';
 import { startFleetServer, type WaitingEvent } from '../deploy/server/fleet-server.js';
 import { writeReport } from '../report/write.js';
-import { loadJob, numberFlag, stringFlag, tlsFiles, type Flags } from './client-server-flags.js';
+import {
+  loadJob,
+  MANIFEST_HELP,
+  MANIFEST_OPTIONS,
+  numberFlag,
+  stringFlag,
+  tlsFiles,
+  type Flags,
+} from './client-server-flags.js';
 import { UsageError } from './usage.js';
 
 const HELP = `Usage: sepal server --config <job.json|.ts> [options]
@@ -32,6 +40,7 @@ Runs the job's server: nodes connect with \`sepal client\`, which pulls its work
   --rate N               requests per second allowed per node, bursts of 2N (default 20)
   --new-run              abandon an unfinished run of another job in the database
   --synthetic-dim L      a synthetic model of L parameters instead of the config's model
+${MANIFEST_HELP}
   --json                 print the run's History as JSON on the last line
 `;
 
@@ -103,6 +112,7 @@ export async function main(argv: string[]): Promise<number> {
         rate: { type: 'string' },
         'new-run': { type: 'boolean' },
         'synthetic-dim': { type: 'string' },
+        ...MANIFEST_OPTIONS,
         json: { type: 'boolean' },
         help: { type: 'boolean' },
       },
