@@ -16,7 +16,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { certPaths, createDevelopmentPki } from '../src/deploy/certs.js';
+import { certPaths, createDevelopmentPki, serverTlsFiles } from '../src/deploy/certs.js';
 import { runNode } from '../src/deploy/client/node.js';
 import { fleetTransport } from '../src/deploy/client/transport.js';
 import { startFleetServer } from '../src/deploy/server/fleet-server.js';
@@ -96,11 +96,7 @@ async function main() {
   const server = await startFleetServer({
     host: '127.0.0.1',
     port: 0,
-    tls: {
-      cert: readFileSync(paths.serverCert),
-      key: readFileSync(paths.serverKey),
-      ca: readFileSync(paths.ca),
-    },
+    tls: serverTlsFiles(paths),
     allowList: paths.allowList,
     database: join(dir, 'server.db'),
     job: JSON.stringify(config),

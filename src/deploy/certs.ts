@@ -14,7 +14,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, webcrypto } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateIdentity, keyId } from './identity.js';
@@ -32,6 +32,15 @@ export interface CertPaths {
   readonly serverKey: string;
   readonly allowList: string;
   node(name: string): { readonly cert: string; readonly key: string };
+}
+
+/** The server's certificate, key and client CA from a development PKI, as TLS options take them. */
+export function serverTlsFiles(paths: CertPaths): { cert: Buffer; key: Buffer; ca: Buffer } {
+  return {
+    cert: readFileSync(paths.serverCert),
+    key: readFileSync(paths.serverKey),
+    ca: readFileSync(paths.ca),
+  };
 }
 
 export function certPaths(dir: string): CertPaths {

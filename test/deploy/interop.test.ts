@@ -2,11 +2,11 @@
 // python3-grpc-tools) registers over mutual TLS with an allow-listed key and pulls a fit task.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { certPaths, createDevelopmentPki } from '../../src/deploy/certs.js';
+import { certPaths, createDevelopmentPki, serverTlsFiles } from '../../src/deploy/certs.js';
 import { startFleetServer } from '../../src/deploy/server/fleet-server.js';
 import { syntheticJob } from '../../src/deploy/synthetic.js';
 import { resolveConfig } from '../../src/sim/config.js';
@@ -41,11 +41,7 @@ test('a Python gRPC node registers and pulls a task', async () => {
   const server = await startFleetServer({
     host: '127.0.0.1',
     port: 0,
-    tls: {
-      cert: readFileSync(paths.serverCert),
-      key: readFileSync(paths.serverKey),
-      ca: readFileSync(paths.ca),
-    },
+    tls: serverTlsFiles(paths),
     allowList: paths.allowList,
     database: join(dir, 'server.db'),
     job: JSON.stringify(config),

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { certPaths, createDevelopmentPki } from '../../src/deploy/certs.js';
+import { certPaths, createDevelopmentPki, serverTlsFiles } from '../../src/deploy/certs.js';
 import { fleetTransport } from '../../src/deploy/client/transport.js';
 import { startFleetServer } from '../../src/deploy/server/fleet-server.js';
 import { syntheticJob } from '../../src/deploy/synthetic.js';
@@ -24,9 +24,7 @@ test('TLS: nodes are named by the allow-list; verifyPeer refuses after the hands
     host: '127.0.0.1',
     port: 0,
     tls: {
-      cert: readFileSync(paths.serverCert),
-      key: readFileSync(paths.serverKey),
-      ca: readFileSync(paths.ca),
+      ...serverTlsFiles(paths),
       verifyPeer: (socket) => {
         if (socket.getPeerX509Certificate()?.subject.includes('CN=quarantined')) {
           throw new Error('evidence rejected');
