@@ -6,12 +6,17 @@ import type { Policy } from './attestation/index.js';
 import { type Attester } from './attesters/attester.js';
 import { GramineAttester } from './attesters/gramine.js';
 import { SoftwareAttester } from './attesters/software.js';
+import { TdxAttester } from './attesters/tdx.js';
 import { verifyManifest, type VerifiedManifest } from './manifest/index.js';
-import { createRaTlsIdentity, type AttestedTlsOptions } from './ratls/index.js';
+import {
+  createRaTlsIdentity,
+  type AttestedTlsOptions,
+  type RaTlsCertificateOptions,
+} from './ratls/index.js';
 import { fromHex } from './attestation/bytes.js';
 
-/** What --attest selects. TDX quotes verify, but no TDX attester exists yet. */
-export const ATTEST_MODES = ['sgx', 'software'] as const;
+/** What --attest selects: Gramine SGX, a TDX guest (configfs-tsm), or INSECURE software. */
+export const ATTEST_MODES = ['sgx', 'tdx', 'software'] as const;
 export type AttestMode = (typeof ATTEST_MODES)[number];
 
 export interface ConfidentialNodeOptions {
@@ -29,6 +34,10 @@ export interface ConfidentialNodeOptions {
   readonly softwareKey?: Uint8Array;
   /** SGX mode: Gramine's attestation directory (default /dev/attestation). */
   readonly gramineDir?: string;
+  /** TDX mode: the configfs-tsm report directory (default /sys/kernel/config/tsm/report). */
+  readonly tsmDir?: string;
+  /** Passed to createRaTlsIdentity (e.g. extra extensions binding a long-term identity). */
+  readonly certificate?: RaTlsCertificateOptions;
 }
 
 export interface ConfidentialNode {
@@ -49,7 +58,7 @@ export async function startConfidentialNode(
       options.manifest.root,
     ));
   const attester = await makeAttester(options, manifest);
-  const identity = await createRaTlsIdentity(attester);
+  const identity = await createRaTlsIdentity(attester, options.certificate);
   return { manifest, attester, tls: { identity, policy: options.policy } };
 }
 
@@ -58,6 +67,7 @@ async function makeAttester(
   manifest: VerifiedManifest | undefined,
 ): Promise<Attester> {
   if (options.attest === 'sgx') return GramineAttester.open(options.gramineDir);
+  if (options.attest === 'tdx') return TdxAttester.open(options.tsmDir);
   // The software attester's only claim is the manifest measurement: without a verified
   // manifest it would have nothing to report.
   if (manifest === undefined) {

@@ -5,8 +5,11 @@ import type { Evidence } from '../attestation/index.js';
 export const REPORT_DATA_BYTES = 64;
 
 export interface Attester {
-  /** 'gramine-sgx' evidence is an SGX DCAP quote; 'software' evidence is INSECURE (no TEE). */
-  readonly kind: 'gramine-sgx' | 'software';
+  /**
+   * 'gramine-sgx' evidence is an SGX DCAP quote, 'tdx' a TDX DCAP quote (configfs-tsm);
+   * 'software' evidence is INSECURE (no TEE).
+   */
+  readonly kind: 'gramine-sgx' | 'tdx' | 'software';
   evidence(reportData: Uint8Array): Promise<Evidence>;
 }
 

@@ -26,6 +26,13 @@ export interface RaTlsCertificateOptions {
    * does. Default true.
    */
   readonly dice?: boolean;
+  /**
+   * More extensions, made once the key pair exists (e.g. a signature by a long-term identity key
+   * over the new public key, see deploy/attested-tls.ts). `spki` is the DER SubjectPublicKeyInfo.
+   */
+  readonly extensions?: (
+    spki: Uint8Array,
+  ) => readonly { readonly oid: string; readonly value: Uint8Array }[];
 }
 
 export interface RaTlsIdentity {
@@ -57,9 +64,13 @@ export async function createRaTlsIdentity(
     extensions.push(extension(OID_SEPAL_SOFTWARE_EVIDENCE, evidence.evidence));
     kinds.push('software');
   } else {
-    extensions.push(extension(OID_LEGACY_QUOTE_GRAMINE, evidence.quote));
-    kinds.push('legacy-quote');
-    if (options.dice ?? true) {
+    // The legacy extension is Gramine's, for SGX quotes; TDX quotes travel only as DICE
+    // evidence (CBOR tag 60000 is any Intel TEE quote).
+    if (attester.kind !== 'tdx') {
+      extensions.push(extension(OID_LEGACY_QUOTE_GRAMINE, evidence.quote));
+      kinds.push('legacy-quote');
+    }
+    if (attester.kind === 'tdx' || (options.dice ?? true)) {
       const claims = diceClaims(spki);
       const dice = await attester.evidence(bindingReportData(claims));
       if (dice.kind !== 'dcap-quote') throw new Error('the attester changed evidence kind');
@@ -68,6 +79,9 @@ export async function createRaTlsIdentity(
       );
       kinds.push('dice');
     }
+  }
+  for (const { oid, value } of options.extensions?.(spki) ?? []) {
+    extensions.push(extension(oid, value));
   }
   const now = Date.now();
   const certificate = selfSign(privateKey, spki, extensions, {
