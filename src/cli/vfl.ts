@@ -5,8 +5,10 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from './usage.js';
 import { runVflExample, type VflReport } from './vfl-example.js';
+import { EXAMPLE_HELP, EXAMPLE_OPTIONS, exampleSettings } from './vfl-options.js';
 
 const HELP = `Usage: sepal vfl [options]
+       sepal vfl active|passive [options]   (the two parties as two processes; see --help of each)
 
 Vertical federated learning on Fashion-MNIST, in one process: a passive party holds the left 14
 pixel columns of its images, an active party the right 14 columns and the labels; 80% of the
@@ -14,45 +16,16 @@ ids are common. PSI (ECDH over ristretto255) aligns them, split learning trains 
 layer, and the same network trained centrally on the intersection gives the baseline.
 
 Options:
-  --examples N       training images drawn on (the union of both parties' ids; default 6000)
-  --epochs E         passes over the aligned rows (default 5)
-  --noise S          std of Gaussian noise on cut-layer embeddings, and S per example on
-                     gradients (default 0: none); a heuristic, not a DP guarantee
-  --batch-size B     (default 64)
-  --learning-rate R  Adam's, at each party and centrally (default 0.001)
-  --seed X           ids held, row orders, PSI, batches, initial weights, noise (default 1)
-  --data-dir DIR     the four Fashion-MNIST files (default: the system's, else the bundled subset)
-  --subset           use the bundled subset
+${EXAMPLE_HELP}
+                     (here the seed also drives PSI and the noise, so a run replays exactly)
   --json             print one JSON object
 `;
 
 const OPTIONS = {
-  examples: { type: 'string' },
-  epochs: { type: 'string' },
-  noise: { type: 'string' },
-  'batch-size': { type: 'string' },
-  'learning-rate': { type: 'string' },
-  seed: { type: 'string' },
-  'data-dir': { type: 'string' },
-  subset: { type: 'boolean' },
+  ...EXAMPLE_OPTIONS,
   json: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
-
-function number(raw: string | undefined, name: string, fallback: number, integer: boolean): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  const ok =
-    raw.trim() !== '' &&
-    Number.isFinite(value) &&
-    value >= 0 &&
-    (!integer || Number.isInteger(value));
-  if (!ok)
-    throw new UsageError(
-      `--${name} must be a ${integer ? 'non-negative integer' : 'number >= 0'}, got ${raw}`,
-    );
-  return value;
-}
 
 function summary(r: VflReport): string {
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -74,6 +47,10 @@ function summary(r: VflReport): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  const [role] = argv;
+  if (role === 'active' || role === 'passive') {
+    return (await import('./vfl-party.js')).main(role, argv.slice(1));
+  }
   let values;
   try {
     ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true }));
@@ -84,22 +61,8 @@ export async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (values.subset && values['data-dir'] !== undefined) {
-    throw new UsageError('give either --data-dir or --subset, not both');
-  }
-  const positive = (name: string, value: number) => {
-    if (value < 1) throw new UsageError(`--${name} must be at least 1`);
-    return value;
-  };
   const report = await runVflExample({
-    examples: positive('examples', number(values.examples, 'examples', 6000, true)),
-    epochs: positive('epochs', number(values.epochs, 'epochs', 5, true)),
-    noise: number(values.noise, 'noise', 0, false),
-    batchSize: positive('batch-size', number(values['batch-size'], 'batch-size', 64, true)),
-    learningRate: number(values['learning-rate'], 'learning-rate', 0.001, false),
-    seed: number(values.seed, 'seed', 1, true),
-    ...(values['data-dir'] !== undefined && { dataDir: values['data-dir'] }),
-    ...(values.subset && { subset: true }),
+    ...exampleSettings(values),
     ...(!values.json && { log: (line: string) => console.error(line) }),
   });
   console.log(values.json ? JSON.stringify(report) : summary(report));

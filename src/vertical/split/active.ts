@@ -76,6 +76,11 @@ export class ActiveParty extends SplitParty {
     return this.provisional;
   }
 
+  /** Steps whose updates are final here: the state a rollback returns to. */
+  get committedSteps(): number {
+    return this.provisional ?? this.nextStep;
+  }
+
   async receive(message: EmbeddingMessage | AbortMessage): Promise<GradientMessage | undefined> {
     if (message.kind === 'abort') {
       if (message.step !== this.provisional && message.step !== this.nextStep) {

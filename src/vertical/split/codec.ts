@@ -16,7 +16,8 @@ function matrixBytes(matrix: Matrix): Uint8Array {
   return bytes;
 }
 
-function toMatrix(matrix: pb.Matrix | undefined, fail: (message: string) => never): Matrix {
+/** A decoded Matrix message; `fail` is called for a missing matrix or a wrong byte length. */
+export function toMatrix(matrix: pb.Matrix | undefined, fail: (message: string) => never): Matrix {
   if (matrix === undefined) return fail('message without its matrix');
   const { rows, cols, data } = matrix;
   if (data.length !== rows * cols * 4) {
@@ -28,16 +29,17 @@ function toMatrix(matrix: pb.Matrix | undefined, fail: (message: string) => neve
   return { rows, cols, data: values };
 }
 
+export const matrixMessage = (m: Matrix): pb.Matrix =>
+  create(pb.MatrixSchema, { rows: m.rows, cols: m.cols, data: matrixBytes(m) });
+
 export function encodeSplitMessage(message: SplitMessage): Uint8Array {
-  const matrix = (m: Matrix) =>
-    create(pb.MatrixSchema, { rows: m.rows, cols: m.cols, data: matrixBytes(m) });
   let body: pb.SplitMessage['body'];
   switch (message.kind) {
     case 'embedding':
-      body = { case: 'embedding', value: matrix(message.embedding) };
+      body = { case: 'embedding', value: matrixMessage(message.embedding) };
       break;
     case 'gradient':
-      body = { case: 'gradient', value: matrix(message.gradient) };
+      body = { case: 'gradient', value: matrixMessage(message.gradient) };
       break;
     case 'abort':
       body = { case: 'abort', value: message.reason };
