@@ -1,29 +1,45 @@
 /**
- * `npx tsx bench/psi.ts`: ECDH-PSI alignment time against the issue's target (100,000 ids per
- * side in <= 10 s). Each size runs the full protocol in one process (simulatePsi: both parties,
- * real encoded messages) with 80% of the ids in common, BENCH_REPEATS times; figures are medians
- * of CPU time (the machine is shared, so wall time measures the neighbours too). Also times the
- * group operations one by one, which explain the totals.
+ * `node --import tsx bench/psi.ts`: ECDH-PSI alignment time against the issue's target (100,000
+ * ids per side in <= 10 s).
  *
- * Env: BENCH_PSI_SIZES (ids per side, comma-separated; default 1000,5000), BENCH_REPEATS
- * (default 3), BENCH_OUT (default bench/results). Sizes above the largest measured are
- * extrapolated linearly (every step is linear in the ids) and marked as such.
+ * 1. The group operations one at a time, on this thread (CPU µs per call): what the totals are
+ *    made of, and the floor they imply.
+ * 2. The full protocol (simulatePsi: both parties in this process, real encoded messages, 80% of
+ *    ids in common) per size, BENCH_REPEATS times, medians. The parties take turns (never run
+ *    concurrently); each step uses the worker-thread group on every core, so each party's time
+ *    is what it would take on a host of its own with this many cores.
+ * 3. For comparison, the same on one thread (libsodium on the main thread) at the smaller sizes.
  *
- * Writes bench/results/psi.json.
+ * Env: BENCH_PSI_SIZES (ids per side, default 1000,10000,100000), BENCH_PSI_SINGLE_SIZES (sizes
+ * also run on one thread, default 1000,10000), BENCH_PSI_THREADS (default availableParallelism),
+ * BENCH_REPEATS (default 3), BENCH_OUT (default bench/results).
+ *
+ * Writes bench/results/psi.json and bench/results/psi.md.
  */
-import { cpus, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decode, encode, hashToGroup, multiply, randomScalar } from '../src/vertical/psi/group.js';
+import sodium from 'libsodium-wrappers-sumo';
+import { expand_message_xmd } from '@noble/curves/abstract/hash-to-curve.js';
+import { sha512 } from '@noble/hashes/sha2.js';
+import { utf8 } from '../src/crypto/bytes.js';
+import { PSI_DST, type PsiGroup, randomScalar } from '../src/vertical/psi/group.js';
+import { nobleGroup } from '../src/vertical/psi/noble-group.js';
 import { simulatePsi } from '../src/vertical/psi/simulate.js';
+import { sodiumGroup } from '../src/vertical/psi/sodium-group.js';
+import { startWorkerGroup } from '../src/vertical/psi/worker-group.js';
 
-const sizes = (process.env.BENCH_PSI_SIZES ?? '1000,5000').split(',').map(Number);
+const list = (value: string) => value.split(',').filter(Boolean).map(Number);
+const sizes = list(process.env.BENCH_PSI_SIZES ?? '1000,10000,100000');
+const singleSizes = list(process.env.BENCH_PSI_SINGLE_SIZES ?? '1000,10000');
+const threads = Number(process.env.BENCH_PSI_THREADS ?? availableParallelism());
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
 const out = process.env.BENCH_OUT ?? 'bench/results';
 const TARGET_IDS = 100_000;
 const TARGET_SECONDS = 10;
+const loadBefore = loadavg();
 
-/** CPU milliseconds of this process: robust to the other engineers' jobs on the same cores. */
+/** CPU milliseconds of this process, every thread included. */
 const cpuMs = () => {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1000;
@@ -36,17 +52,69 @@ const median = (values: number[]): number => {
     ? (sorted[mid] as number)
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
+const round = (value: number, digits = 1) => Number(value.toFixed(digits));
 
-/** Microseconds per call of `op`, median over repeats of one call per input. */
-function perOp<T>(inputs: readonly T[], op: (input: T) => unknown): number {
-  return median(
-    Array.from({ length: repeats }, () => {
-      const begin = cpuMs();
-      for (const input of inputs) op(input);
-      return ((cpuMs() - begin) * 1000) / inputs.length;
-    }),
-  );
+/** CPU µs per item of `op` over `count` items, median over repeats (after one warm-up). */
+async function perItem(count: number, op: () => unknown): Promise<number> {
+  await op();
+  const runs: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const begin = cpuMs();
+    await op();
+    runs.push(((cpuMs() - begin) * 1000) / count);
+  }
+  return round(median(runs));
 }
+
+// 1. Group operations, on this thread.
+await sodium.ready;
+const single = await sodiumGroup();
+const scalar = randomScalar();
+const N = 2000;
+const ids = Array.from({ length: N }, (_, i) => `id-${i}`);
+const idBytes = ids.map(utf8);
+const sodiumSha512 = Object.assign((m: Uint8Array) => sodium.crypto_hash_sha512(m), {
+  blockLen: 128,
+  outputLen: 64,
+  canXOF: false,
+  create: sha512.create,
+});
+const uniform = idBytes.map((id) => expand_message_xmd(id, PSI_DST, 64, sodiumSha512));
+const blinded = await single.hashAndMultiply(ids, scalar);
+const nobleIds = ids.slice(0, 50);
+const nobleBlinded = blinded.subarray(0, 50 * 32);
+const operationsMicroseconds = {
+  libsodium: {
+    'expand_message_xmd (libsodium SHA-512)': await perItem(N, () =>
+      idBytes.map((id) => expand_message_xmd(id, PSI_DST, 64, sodiumSha512)),
+    ),
+    'expand_message_xmd (noble SHA-512)': await perItem(N, () =>
+      idBytes.map((id) => expand_message_xmd(id, PSI_DST, 64, sha512)),
+    ),
+    'from_hash (one-way map, wrapper call)': await perItem(N, () =>
+      uniform.map((u) => sodium.crypto_core_ristretto255_from_hash(u)),
+    ),
+    'scalarmult (wrapper call)': await perItem(N, () => {
+      for (let i = 0; i < N; i++) {
+        sodium.crypto_scalarmult_ristretto255(scalar, blinded.subarray(i * 32, i * 32 + 32));
+      }
+    }),
+    'batch hashAndMultiply, per id': await perItem(N, () => single.hashAndMultiply(ids, scalar)),
+    'batch multiply (decode, multiply, encode), per point': await perItem(N, () =>
+      single.multiply(blinded, scalar),
+    ),
+  },
+  noble: {
+    'batch hashAndMultiply, per id': await perItem(50, () =>
+      nobleGroup.hashAndMultiply(nobleIds, scalar),
+    ),
+    'batch multiply, per point': await perItem(50, () => nobleGroup.multiply(nobleBlinded, scalar)),
+  },
+};
+console.log('group operations (CPU µs):', operationsMicroseconds);
+const perIdPerParty =
+  operationsMicroseconds.libsodium['batch hashAndMultiply, per id'] +
+  operationsMicroseconds.libsodium['batch multiply (decode, multiply, encode), per point'];
 
 // Two id spaces with 80% in common: ids 0..0.9n at one side, 0.1n..n at the other.
 const sides = (n: number) => {
@@ -54,74 +122,112 @@ const sides = (n: number) => {
   return [all.slice(0, n), all.slice(all.length - n)] as const;
 };
 
-const scalar = randomScalar();
-const ids = Array.from({ length: 200 }, (_, i) => `id-${i}`);
-const points = ids.map(hashToGroup);
-const encoded = points.map(encode);
-perOp(points, (point) => multiply(point, scalar)); // JIT warm-up
-const operationsMicroseconds = {
-  hashToGroup: perOp(ids, hashToGroup),
-  multiply: perOp(points, (point) => multiply(point, scalar)),
-  encode: perOp(points, encode),
-  decode: perOp(encoded, decode),
-};
-console.log('group operations (µs):', operationsMicroseconds);
-
-const rows = sizes.map((n) => {
+// 2 and 3. The full protocol.
+async function protocol(n: number, group: PsiGroup, groupThreads: number) {
   const [first, second] = sides(n);
-  const runs = Array.from({ length: repeats }, () => {
+  const expected = Math.round(n / 0.9) - 2 * (Math.round(n / 0.9) - n);
+  const runs = [];
+  for (let r = 0; r < repeats; r++) {
     const [wallBegin, cpuBegin] = [performance.now(), cpuMs()];
-    const run = simulatePsi({ name: 'first', ids: first }, { name: 'second', ids: second }, cpuMs);
+    const run = await simulatePsi(
+      { name: 'first', ids: first },
+      { name: 'second', ids: second },
+      { group },
+    );
     const [wallMs, cpuTotalMs] = [performance.now() - wallBegin, cpuMs() - cpuBegin];
-    if (run.results[0].ids.length !== Math.round(n / 0.9) - 2 * (Math.round(n / 0.9) - n)) {
+    if (run.results[0].ids.length !== expected) {
       throw new Error(`wrong intersection size ${run.results[0].ids.length} at n = ${n}`);
     }
-    return { wallMs, cpuTotalMs, run };
-  });
+    runs.push({ wallMs, cpuTotalMs, slowerPartyMs: Math.max(...run.milliseconds), run });
+  }
   const row = {
     idsPerSide: n,
-    common: runs[0]?.run.results[0].ids.length,
-    // Both parties one after the other in this process: CPU time, and wall time (inflated by
-    // whatever else the shared machine was running).
-    sequentialCpuMs: median(runs.map((r) => r.cpuTotalMs)),
-    sequentialWallMs: median(runs.map((r) => r.wallMs)),
-    // Each party on its own host: the parties work in lockstep (both send, both answer), so the
-    // slower party's CPU time is the alignment's duration, network transfer aside.
-    twoHostsCpuMs: median(runs.map((r) => Math.max(...r.run.milliseconds))),
+    group: group.name,
+    threads: groupThreads,
+    common: expected,
+    // Both parties in this process, taking turns: the whole alignment, wall and CPU (all threads).
+    bothPartiesWallS: round(median(runs.map((r) => r.wallMs)) / 1000, 2),
+    bothPartiesCpuS: round(median(runs.map((r) => r.cpuTotalMs)) / 1000, 2),
+    // Each party on its own host with `threads` cores: the parties work in lockstep (both send,
+    // both answer), so the slower party's wall time is the alignment's, network transfer aside.
+    twoHostsWallS: round(median(runs.map((r) => r.slowerPartyMs)) / 1000, 2),
     bytesPerSide: runs[0]?.run.bytes[0],
   };
   console.log(row);
   return row;
-});
+}
 
-const largest = rows.at(-1);
-if (largest === undefined) throw new Error('BENCH_PSI_SIZES is empty');
-const measuredAtTarget = rows.find((row) => row.idsPerSide === TARGET_IDS);
-const scale = TARGET_IDS / largest.idsPerSide;
-const atTarget = measuredAtTarget ?? {
-  idsPerSide: TARGET_IDS,
-  extrapolatedFrom: largest.idsPerSide,
-  sequentialCpuMs: largest.sequentialCpuMs * scale,
-  twoHostsCpuMs: largest.twoHostsCpuMs * scale,
-};
+const workers = await startWorkerGroup({ threads });
+const rows: Awaited<ReturnType<typeof protocol>>[] = [];
+try {
+  for (const n of sizes) rows.push(await protocol(n, workers, threads));
+} finally {
+  await workers.close();
+}
+const singleRows: Awaited<ReturnType<typeof protocol>>[] = [];
+for (const n of singleSizes) singleRows.push(await protocol(n, single, 1));
+
+const atTarget = rows.find((row) => row.idsPerSide === TARGET_IDS);
+// Per party, 100k ids: one hash-and-multiply and one multiply per id, on `threads` cores.
+const floorS = round((perIdPerParty * TARGET_IDS) / 1e6 / threads, 1);
 const result = {
   date: new Date().toISOString(),
+  command: `BENCH_PSI_SIZES=${sizes.join(',')} BENCH_PSI_SINGLE_SIZES=${singleSizes.join(',')} BENCH_PSI_THREADS=${threads} BENCH_REPEATS=${repeats} node --import tsx bench/psi.ts`,
   machine: {
     cpus: cpus()[0]?.model,
     cores: cpus().length,
     node: process.version,
-    note: 'shared with other engineers running tests and benchmarks: CPU times are the figures; wall times are inflated',
-    loadAverage: loadavg(),
+    libsodium: sodium.SODIUM_VERSION_STRING,
+    note: 'shared with other engineers: wall times include their load; see loadAverage',
+    loadAverage: { before: loadBefore, after: loadavg() },
   },
-  config: { repeats, overlap: 0.8, group: 'ristretto255 (@noble/curves)', sizes },
+  config: { repeats, overlap: 0.8, threads, parties: 'one process, taking turns (not concurrent)' },
   operationsMicroseconds,
   rows,
+  singleThreadRows: singleRows,
   target: {
     idsPerSide: TARGET_IDS,
     seconds: TARGET_SECONDS,
-    measured: atTarget,
-    met: atTarget.twoHostsCpuMs <= TARGET_SECONDS * 1000,
+    twoHostsWallS: atTarget?.twoHostsWallS,
+    bothPartiesWallS: atTarget?.bothPartiesWallS,
+    met: atTarget !== undefined && atTarget.twoHostsWallS <= TARGET_SECONDS,
+    floor: {
+      perIdPerPartyMicroseconds: round(perIdPerParty),
+      secondsPerPartyAt100k: floorS,
+      note: `one hash-and-multiply and one multiply per id and party, divided over ${threads} cores, nothing else`,
+    },
   },
 };
 writeFileSync(join(out, 'psi.json'), JSON.stringify(result, null, 2) + '\n');
+
+const table = (title: string, data: typeof rows) => [
+  `### ${title}`,
+  '',
+  '| ids per side | common | s, slower party (own host) | s, both parties, one process (wall) | CPU s, both | bytes per party |',
+  '| --- | --- | --- | --- | --- | --- |',
+  ...data.map(
+    (r) =>
+      `| ${r.idsPerSide.toLocaleString('en')} | ${r.common.toLocaleString('en')} | ${r.twoHostsWallS} | ${r.bothPartiesWallS} | ${r.bothPartiesCpuS} | ${r.bytesPerSide?.toLocaleString('en')} |`,
+  ),
+  '',
+];
+const md = [
+  '# PSI benchmark',
+  '',
+  `\`${result.command}\`, ${result.date}, ${result.machine.cpus} × ${result.machine.cores}, Node ${result.machine.node}, libsodium ${result.machine.libsodium}. Load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${result.machine.loadAverage.after.map((l) => l.toFixed(2)).join(' ')}. Medians of ${repeats}. The two parties run in one process, taking turns.`,
+  '',
+  ...table(`libsodium on ${threads} worker threads`, rows),
+  ...table('libsodium on the main thread', singleRows),
+  '### Group operations (CPU µs per call, one thread)',
+  '',
+  '| operation | µs |',
+  '| --- | --- |',
+  ...Object.entries(operationsMicroseconds).flatMap(([lib, ops]) =>
+    Object.entries(ops).map(([op, us]) => `| ${lib}: ${op} | ${us} |`),
+  ),
+  '',
+  `Target: ${TARGET_IDS.toLocaleString('en')} ids per side in <= ${TARGET_SECONDS} s: ${result.target.met ? 'met' : 'missed'} (slower party ${atTarget?.twoHostsWallS ?? '—'} s). Floor from the per-operation costs: ${round(perIdPerParty)} µs per id and party, ${floorS} s per party at 100k on ${threads} cores.`,
+  '',
+];
+writeFileSync(join(out, 'psi.md'), md.join('\n'));
 console.log(result.target);

@@ -1,52 +1,61 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { seededRandom } from '../../src/crypto/random.js';
 import { bytesToHex } from '../../src/crypto/bytes.js';
 import { PeerError, VerticalInputError } from '../../src/vertical/errors.js';
 import { decodePsiMessage, encodePsiMessage } from '../../src/vertical/psi/codec.js';
-import {
-  decode,
-  ELEMENT_BYTES,
-  encode,
-  hashToGroup,
-  multiply,
-  randomScalar,
-} from '../../src/vertical/psi/group.js';
+import { ELEMENT_BYTES, type PsiGroup, randomScalar } from '../../src/vertical/psi/group.js';
 import type { PsiMessage } from '../../src/vertical/psi/messages.js';
+import { nobleGroup } from '../../src/vertical/psi/noble-group.js';
 import { PsiParty } from '../../src/vertical/psi/party.js';
 import { simulatePsi } from '../../src/vertical/psi/simulate.js';
+import { sodiumGroup } from '../../src/vertical/psi/sodium-group.js';
+import { startWorkerGroup, type WorkerGroup } from '../../src/vertical/psi/worker-group.js';
 
 const RUNS = Number(process.env.SEPAL_PROPERTY_RUNS ?? 8);
-const party = (ids: string[], name = 'alice', peer = 'bob', seed = 1) =>
-  new PsiParty(ids, { party: name, peer, random: seededRandom(seed, name) });
+const party = (ids: string[], name = 'alice', peer = 'bob', seed = 1, group?: PsiGroup) =>
+  new PsiParty(ids, {
+    party: name,
+    peer,
+    random: seededRandom(seed, name),
+    ...(group === undefined ? {} : { group }),
+  });
 
-/** Every message of one complete run between a and b, as bytes. */
-function transcript(aIds: string[], bIds: string[]): Uint8Array[] {
-  const a = party(aIds, 'alice', 'bob');
-  const b = party(bIds, 'bob', 'alice');
+/** Every message of one complete run between a and b, as bytes; both use `group`. */
+async function transcript(aIds: string[], bIds: string[], group?: PsiGroup): Promise<string[]> {
+  const a = party(aIds, 'alice', 'bob', 1, group);
+  const b = party(bIds, 'bob', 'alice', 1, group);
   const sent: Uint8Array[] = [];
-  const deliver = (to: PsiParty, message: PsiMessage) => {
+  const deliver = async (to: PsiParty, message: PsiMessage) => {
     const bytes = encodePsiMessage(message);
     sent.push(bytes);
-    const replies = to.receive(decodePsiMessage(bytes, to.party, to.peer));
-    for (const reply of replies) deliver(to === a ? b : a, reply);
+    const replies = await to.receive(decodePsiMessage(bytes, to.party, to.peer));
+    for (const reply of replies) await deliver(to === a ? b : a, reply);
   };
-  const [fromA, fromB] = [a.start(), b.start()];
-  deliver(b, fromA);
-  deliver(a, fromB);
-  return sent;
+  const [fromA, fromB] = [await a.start(), await b.start()];
+  await deliver(b, fromA);
+  await deliver(a, fromB);
+  return sent.map(bytesToHex);
 }
 
+/** H(id) unblinded: the id times the scalar 1. */
+const ONE = new Uint8Array(32).fill(0).map((_, i) => (i === 0 ? 1 : 0));
+const hashToGroup = async (id: string) => nobleGroup.hashAndMultiply([id], ONE);
+
+let workers: WorkerGroup;
+before(async () => (workers = await startWorkerGroup({ threads: 2 })));
+after(() => workers.close());
+
 describe('PSI', () => {
-  it('both parties learn exactly the intersection, in the same order (property)', () => {
+  it('both parties learn exactly the intersection, in the same order (property)', async () => {
     // Ids drawn from a small alphabet so that intersections are frequent; any unicode allowed.
     const idSet = fc.uniqueArray(fc.oneof(fc.string({ maxLength: 6 }), fc.constant('é')), {
       maxLength: 12,
     });
-    fc.assert(
-      fc.property(idSet, idSet, fc.integer(), (aIds, bIds, seed) => {
-        const run = simulatePsi(
+    await fc.assert(
+      fc.asyncProperty(idSet, idSet, fc.integer(), async (aIds, bIds, seed) => {
+        const run = await simulatePsi(
           { name: 'a', ids: aIds, random: seededRandom(seed, 'a') },
           { name: 'b', ids: bIds, random: seededRandom(seed, 'b') },
         );
@@ -69,27 +78,82 @@ describe('PSI', () => {
     );
   });
 
-  it('messages carry only group elements: no id, its bytes or its hash', () => {
+  it('messages carry only group elements: no id, its bytes or its hash', async () => {
     const ids = ['patient-0001', 'patient-0002', 'patient-0003'];
-    const sent = transcript(ids, ['patient-0002', 'patient-0004']);
-    const needles = ids.flatMap((id) => [
-      new TextEncoder().encode(id),
-      encode(hashToGroup(id)), // H(id) unblinded
-    ]);
-    const wire = sent.map((bytes) => bytesToHex(bytes)).join('|');
+    const sent = await transcript(ids, ['patient-0002', 'patient-0004']);
+    const needles = await Promise.all(
+      ids.flatMap((id) => [Promise.resolve(new TextEncoder().encode(id)), hashToGroup(id)]),
+    );
+    const wire = sent.join('|');
     for (const needle of needles) assert.ok(!wire.includes(bytesToHex(needle)));
     // Each message is the protobuf envelope (tag + length) around whole points, nothing else.
-    for (const bytes of sent)
-      assert.ok((bytes.length - 2) % ELEMENT_BYTES === 0, `${bytes.length}`);
+    for (const hex of sent) assert.ok((hex.length / 2 - 2) % ELEMENT_BYTES === 0, hex);
   });
 
-  it('sends its blinded set in a random order', () => {
+  it('sends the same bytes whichever group implementation computes them', async () => {
+    const [aIds, bIds] = [
+      ['1', '2', '3', 'x'],
+      ['2', 'x', 'y'],
+    ];
+    const reference = await transcript(aIds, bIds, nobleGroup);
+    assert.deepEqual(await transcript(aIds, bIds, await sodiumGroup()), reference);
+    assert.deepEqual(await transcript(aIds, bIds, workers), reference);
+    assert.deepEqual(await transcript(aIds, bIds), reference, 'the default group');
+  });
+
+  it('aligns a set large enough to be split over worker threads', async () => {
+    const all = Array.from({ length: 700 }, (_, i) => `user-${i}`);
+    const [aIds, bIds] = [all.slice(0, 600), all.slice(100)];
+    const run = await simulatePsi(
+      { name: 'a', ids: aIds, random: seededRandom(4, 'a') },
+      { name: 'b', ids: bIds, random: seededRandom(4, 'b') },
+      { group: workers },
+    );
+    assert.deepEqual([...run.results[0].ids].sort(), all.slice(100, 600).sort());
+    assert.deepEqual(run.results[1].ids, run.results[0].ids);
+  });
+
+  it('wipes its scalar once both of its multiplications are done', async () => {
+    const seen: Uint8Array[] = [];
+    const spy: PsiGroup = {
+      name: 'spy',
+      hashAndMultiply: (ids, scalar, dst) => (
+        seen.push(scalar),
+        nobleGroup.hashAndMultiply(ids, scalar, dst)
+      ),
+      multiply: (points, scalar) => (seen.push(scalar), nobleGroup.multiply(points, scalar)),
+    };
+    const a = party(['1', '2'], 'alice', 'bob', 1, spy);
+    const b = party(['2', '3'], 'bob', 'alice', 1, spy);
+    const fromA = await a.start();
+    assert.ok(
+      (seen[0] as Uint8Array).some((byte) => byte !== 0),
+      'still needed for the peer set',
+    );
+    await a.receive(await b.start());
+    await b.receive(fromA);
+    assert.equal(seen.length, 4);
+    for (const scalar of seen) assert.ok(scalar.every((byte) => byte === 0));
+  });
+
+  it('refuses a step that is already under way', async () => {
+    const a = party(['1', '2'], 'alice', 'bob');
+    const first = a.start();
+    await assert.rejects(a.start(), /already started/);
+    const peer = await party(['3'], 'bob', 'alice').start();
+    const answering = a.receive(peer);
+    await assert.rejects(a.receive(peer), /second blinded set/);
+    await Promise.all([first, answering]);
+  });
+
+  it('sends its blinded set in a random order', async () => {
     const ids = Array.from({ length: 16 }, (_, i) => `id-${i}`);
-    const blinded = party(ids, 'alice', 'bob', 7).start().points;
+    const blinded = (await party(ids, 'alice', 'bob', 7).start()).points;
     // White box: the party's first draw from its random source is its scalar.
     const scalar = randomScalar(seededRandom(7, 'alice'));
-    const positions = ids.map((id) => {
-      const hex = bytesToHex(encode(multiply(hashToGroup(id), scalar)));
+    const expected = bytesToHex(await nobleGroup.hashAndMultiply(ids, scalar));
+    const positions = ids.map((_, i) => {
+      const hex = expected.slice(i * 2 * ELEMENT_BYTES, (i + 1) * 2 * ELEMENT_BYTES);
       return bytesToHex(blinded).indexOf(hex) / (2 * ELEMENT_BYTES);
     });
     assert.deepEqual(
@@ -102,13 +166,6 @@ describe('PSI', () => {
     );
   });
 
-  it('double blinding commutes: a·(b·P) = b·(a·P)', () => {
-    const random = seededRandom(3, 'scalars');
-    const [a, b] = [randomScalar(random), randomScalar(random)];
-    const p = hashToGroup('x');
-    assert.ok(multiply(multiply(p, a), b).equals(multiply(multiply(p, b), a)));
-  });
-
   it('refuses duplicate ids, naming the party', () => {
     assert.throws(
       () => party(['x', 'y', 'x']),
@@ -117,9 +174,9 @@ describe('PSI', () => {
     );
   });
 
-  it('refuses invalid, identity, repeated and ragged points, naming the peer, and keeps its state', () => {
+  it('refuses invalid, identity, repeated and ragged points, naming the peer, and keeps its state', async () => {
     const b = party(['1', '2'], 'bob', 'alice');
-    const valid = party(['p', 'q'], 'alice', 'bob').start().points;
+    const valid = (await party(['p', 'q'], 'alice', 'bob').start()).points;
     const withPoint = (point: Uint8Array) => {
       const points = valid.slice();
       points.set(point, ELEMENT_BYTES);
@@ -133,27 +190,27 @@ describe('PSI', () => {
       [valid.subarray(0, 40), /40 bytes is not a whole number/],
     ];
     for (const [points, pattern] of cases) {
-      assert.throws(
-        () => b.receive({ kind: 'blinded', points }),
+      await assert.rejects(
+        b.receive({ kind: 'blinded', points }),
         (error) =>
           error instanceof PeerError && error.peer === 'alice' && pattern.test(error.message),
       );
     }
     // Nothing was recorded: the genuine set is still accepted afterwards.
-    assert.equal(b.receive({ kind: 'blinded', points: valid }).length, 1);
-    assert.throws(() => b.receive({ kind: 'blinded', points: valid }), /second blinded set/);
+    assert.equal((await b.receive({ kind: 'blinded', points: valid })).length, 1);
+    await assert.rejects(b.receive({ kind: 'blinded', points: valid }), /second blinded set/);
   });
 
-  it('refuses a double-blinded set out of order or of the wrong size', () => {
+  it('refuses a double-blinded set out of order or of the wrong size', async () => {
     const a = party(['1', '2'], 'alice', 'bob');
     const points = new Uint8Array(2 * ELEMENT_BYTES).map((_, i) => i);
-    assert.throws(() => a.receive({ kind: 'double-blinded', points }), /before this party sent/);
-    a.start();
-    assert.throws(
-      () => a.receive({ kind: 'double-blinded', points: points.subarray(0, ELEMENT_BYTES) }),
+    await assert.rejects(a.receive({ kind: 'double-blinded', points }), /before this party sent/);
+    await a.start();
+    await assert.rejects(
+      a.receive({ kind: 'double-blinded', points: points.subarray(0, ELEMENT_BYTES) }),
       /has 1 points, this party sent 2/,
     );
-    assert.doesNotThrow(() => a.receive({ kind: 'double-blinded', points }));
+    assert.deepEqual(await a.receive({ kind: 'double-blinded', points }), []);
   });
 
   it('refuses malformed bytes on the wire', () => {
@@ -165,9 +222,11 @@ describe('PSI', () => {
     assert.throws(() => decodePsiMessage(new Uint8Array(), 'bob', 'alice'), /no body/);
   });
 
-  it('hashes with the Sepal domain separation tag, deterministically', () => {
-    assert.ok(hashToGroup('a').equals(hashToGroup('a')));
-    assert.ok(!hashToGroup('a').equals(hashToGroup('b')));
-    assert.throws(() => decode(new Uint8Array(31)), /canonical/);
+  it('hashes with the Sepal domain separation tag, deterministically', async () => {
+    const [a, a2, b] = await Promise.all(['a', 'a', 'b'].map(hashToGroup));
+    assert.deepEqual(a, a2);
+    assert.notDeepEqual(a, b);
+    const other = await nobleGroup.hashAndMultiply(['a'], ONE, 'ANOTHER-DST');
+    assert.notDeepEqual(a, other);
   });
 });

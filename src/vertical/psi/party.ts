@@ -20,20 +20,23 @@
  *
  * Every check on a message runs before any state changes: a refused message leaves the party as
  * it was.
+ *
+ * The group arithmetic is a `PsiGroup` (group.ts), which may run on other threads, so `start` and
+ * `receive` return promises; the machine still does no I/O of its own. A step refuses to begin
+ * while the same step is under way, so overlapping calls cannot both pass the checks.
  */
 import { type RandomSource, shuffle, systemRandom } from '../../crypto/random.js';
-import { bytesToHex } from '../../crypto/bytes.js';
+import { bytesToHex, zeroize } from '../../crypto/bytes.js';
 import { PeerError, VerticalInputError } from '../errors.js';
 import {
-  decode,
   ELEMENT_BYTES,
-  encode,
-  type GroupElement,
-  hashToGroup,
-  multiply,
+  InvalidPointError,
+  type PsiGroup,
   randomScalar,
+  type Scalar,
 } from './group.js';
 import type { BlindedSet, DoubleBlindedSet, PsiMessage } from './messages.js';
+import { sodiumGroup } from './sodium-group.js';
 
 export interface PsiPartyOptions {
   /** This party's name, used in errors. */
@@ -42,6 +45,11 @@ export interface PsiPartyOptions {
   peer: string;
   /** Source of the secret scalar and the shuffle; the platform CSPRNG unless a test injects one. */
   random?: RandomSource;
+  /**
+   * The group arithmetic; default libsodium on the calling thread (`sodiumGroup()`). Under Node,
+   * `startWorkerGroup()` (worker-group.ts) spreads it over every core.
+   */
+  group?: PsiGroup;
 }
 
 export interface PsiResult {
@@ -75,9 +83,12 @@ export class PsiParty {
   readonly peer: string;
   private readonly ids: readonly string[];
   private readonly random: RandomSource;
-  // Secret; dropped once both multiplications are done. A BigInt cannot be overwritten in
-  // JavaScript, so "zeroized" here means unreferenced (its random source bytes were wiped).
-  private scalar: bigint | undefined;
+  private readonly group: PsiGroup | undefined;
+  /** Secret; overwritten with zeros and dropped once both multiplications are done. */
+  private scalar: Scalar | undefined;
+  /** Steps under way (their checks passed, their multiplications not yet done). */
+  private starting = false;
+  private answering = false;
   /** order[i] = index in `ids` of the id sent at position i of the blinded set. */
   private order: number[] | undefined;
   /** Hex of a·b·H(y) for each of the peer's ids (peer's order); set by the peer's blinded set. */
@@ -98,30 +109,38 @@ export class PsiParty {
     });
     this.ids = ids;
     this.random = options.random ?? systemRandom;
+    this.group = options.group;
     this.scalar = randomScalar(this.random);
   }
 
   /** Step 1: this party's blinded set. Call once. */
-  start(): BlindedSet {
-    if (this.order !== undefined) throw new Error(`${this.party}: PSI already started`);
+  async start(): Promise<BlindedSet> {
+    if (this.order !== undefined || this.starting) {
+      throw new Error(`${this.party}: PSI already started`);
+    }
     const scalar = this.liveScalar();
-    const order = shuffle(
-      this.ids.map((_, i) => i),
-      this.random,
-    );
-    const points = new Uint8Array(order.length * ELEMENT_BYTES);
-    order.forEach((index, position) => {
-      const blinded = multiply(hashToGroup(this.ids[index] as string), scalar);
-      points.set(encode(blinded), position * ELEMENT_BYTES);
-    });
-    this.order = order;
-    this.dropScalarWhenDone();
-    return { kind: 'blinded', points };
+    this.starting = true;
+    try {
+      const order = shuffle(
+        this.ids.map((_, i) => i),
+        this.random,
+      );
+      const group = await this.groupInUse();
+      const points = await group.hashAndMultiply(
+        order.map((index) => this.ids[index] as string),
+        scalar,
+      );
+      this.order = order;
+      this.dropScalarWhenDone();
+      return { kind: 'blinded', points };
+    } finally {
+      this.starting = false;
+    }
   }
 
   /** Steps 2 and 3: answers the peer's blinded set, records its double-blinded one. */
-  receive(message: PsiMessage): PsiMessage[] {
-    if (message.kind === 'blinded') return [this.doubleBlind(message)];
+  async receive(message: PsiMessage): Promise<PsiMessage[]> {
+    if (message.kind === 'blinded') return [await this.doubleBlind(message)];
     this.recordOwnValues(message);
     return [];
   }
@@ -139,29 +158,31 @@ export class PsiParty {
     };
   }
 
-  private doubleBlind(message: BlindedSet): DoubleBlindedSet {
-    if (this.peerValues !== undefined) this.fail('a second blinded set');
+  private async doubleBlind(message: BlindedSet): Promise<DoubleBlindedSet> {
+    if (this.peerValues !== undefined || this.answering) this.fail('a second blinded set');
     const fail = (text: string): never => this.fail(text);
-    const count = elementsOf(message.points, 'blinded set', fail).length;
-    const received: GroupElement[] = [];
-    for (let i = 0; i < count; i++) {
-      try {
-        received.push(decode(message.points.subarray(i * ELEMENT_BYTES, (i + 1) * ELEMENT_BYTES)));
-      } catch (error) {
-        this.fail(`blinded set: point ${i} is ${(error as Error).message}`);
-      }
-    }
+    elementsOf(message.points, 'blinded set', fail);
     const scalar = this.liveScalar();
-    const points = new Uint8Array(count * ELEMENT_BYTES);
-    const values = new Set<string>();
-    received.forEach((point, i) => {
-      const encoded = encode(multiply(point, scalar));
-      points.set(encoded, i * ELEMENT_BYTES);
-      values.add(bytesToHex(encoded));
-    });
-    this.peerValues = values;
-    this.dropScalarWhenDone();
-    return { kind: 'double-blinded', points };
+    this.answering = true;
+    try {
+      const group = await this.groupInUse();
+      let points: Uint8Array;
+      try {
+        points = await group.multiply(message.points, scalar);
+      } catch (error) {
+        if (error instanceof InvalidPointError) this.fail(`blinded set: ${error.message}`);
+        throw error;
+      }
+      const values = new Set<string>();
+      for (let i = 0; i < points.length / ELEMENT_BYTES; i++) {
+        values.add(bytesToHex(points.subarray(i * ELEMENT_BYTES, (i + 1) * ELEMENT_BYTES)));
+      }
+      this.peerValues = values;
+      this.dropScalarWhenDone();
+      return { kind: 'double-blinded', points };
+    } finally {
+      this.answering = false;
+    }
   }
 
   /**
@@ -183,13 +204,20 @@ export class PsiParty {
     this.ownValues = ownValues;
   }
 
-  private liveScalar(): bigint {
+  private groupInUse(): Promise<PsiGroup> {
+    return this.group === undefined ? sodiumGroup() : Promise.resolve(this.group);
+  }
+
+  private liveScalar(): Scalar {
     if (this.scalar === undefined) throw new Error(`${this.party}: PSI scalar already dropped`);
     return this.scalar;
   }
 
   private dropScalarWhenDone(): void {
-    if (this.order !== undefined && this.peerValues !== undefined) this.scalar = undefined;
+    if (this.order !== undefined && this.peerValues !== undefined && this.scalar !== undefined) {
+      zeroize(this.scalar);
+      this.scalar = undefined;
+    }
   }
 
   private fail(message: string): never {

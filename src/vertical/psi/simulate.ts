@@ -1,9 +1,14 @@
 /**
  * Both PSI parties in one process, exchanging the real encoded messages: the simulation's
  * transport. A network transport replaces this file and nothing else.
+ *
+ * The parties take turns: each step (a party's start, or its answer to a message) runs to its end
+ * before the next begins, so each step has all of the group's threads to itself and its time is
+ * that party's alone.
  */
 import type { RandomSource } from '../../crypto/random.js';
 import { decodePsiMessage, encodePsiMessage } from './codec.js';
+import type { PsiGroup } from './group.js';
 import type { PsiMessage } from './messages.js';
 import { PsiParty, type PsiResult } from './party.js';
 
@@ -13,23 +18,31 @@ export interface PsiSide {
   random?: RandomSource;
 }
 
+export interface SimulatePsiOptions {
+  /** The group arithmetic both parties use; PsiParty's default unless given. */
+  group?: PsiGroup;
+  /**
+   * Times each party's work, in milliseconds; default wall time. A benchmark on a shared machine
+   * can pass a CPU-time clock instead.
+   */
+  clock?: () => number;
+}
+
 export interface SimulatedPsi {
   results: [PsiResult, PsiResult];
   /** Encoded bytes each party sent, [first to second, second to first]. */
   bytes: [number, number];
-  /** Milliseconds each party spent computing, [first, second], by `clock`. */
+  /** Milliseconds each party spent computing, [first, second], by the clock. */
   milliseconds: [number, number];
 }
 
-/**
- * Runs the protocol to the end. `clock` (milliseconds) times each party's work; the default is
- * wall time, and a benchmark on a shared machine passes a CPU-time clock instead.
- */
-export function simulatePsi(
+/** Runs the protocol to the end. */
+export async function simulatePsi(
   first: PsiSide,
   second: PsiSide,
-  clock: () => number = () => performance.now(),
-): SimulatedPsi {
+  options: SimulatePsiOptions = {},
+): Promise<SimulatedPsi> {
+  const clock = options.clock ?? (() => performance.now());
   const sides = [first, second] as const;
   const parties = sides.map(
     (side, i) =>
@@ -37,33 +50,34 @@ export function simulatePsi(
         party: side.name,
         peer: (sides[1 - i] as PsiSide).name,
         ...(side.random === undefined ? {} : { random: side.random }),
+        ...(options.group === undefined ? {} : { group: options.group }),
       }),
   ) as [PsiParty, PsiParty];
   const bytes: [number, number] = [0, 0];
   const milliseconds: [number, number] = [0, 0];
-  const timed = <T>(i: 0 | 1, step: () => T): T => {
+  const timed = async <T>(i: 0 | 1, step: () => T | Promise<T>): Promise<T> => {
     const begin = clock();
     try {
-      return step();
+      return await step();
     } finally {
       milliseconds[i] += clock() - begin;
     }
   };
   // Every message goes through the codec, as it would on a wire; replies are delivered in turn.
-  const deliver = (from: 0 | 1, message: PsiMessage): void => {
-    const encoded = timed(from, () => encodePsiMessage(message));
+  const deliver = async (from: 0 | 1, message: PsiMessage): Promise<void> => {
+    const encoded = await timed(from, () => encodePsiMessage(message));
     bytes[from] += encoded.length;
     const to = (1 - from) as 0 | 1;
     const receiver = parties[to];
-    const replies = timed(to, () =>
+    const replies = await timed(to, () =>
       receiver.receive(decodePsiMessage(encoded, receiver.party, parties[from].party)),
     );
-    for (const reply of replies) deliver(to, reply);
+    for (const reply of replies) await deliver(to, reply);
   };
-  const firstBlinded = timed(0, () => parties[0].start());
-  const secondBlinded = timed(1, () => parties[1].start());
-  deliver(0, firstBlinded);
-  deliver(1, secondBlinded);
+  const firstBlinded = await timed(0, () => parties[0].start());
+  const secondBlinded = await timed(1, () => parties[1].start());
+  await deliver(0, firstBlinded);
+  await deliver(1, secondBlinded);
   const results = parties.map((party) => {
     const result = party.result;
     if (result === undefined) throw new Error(`${party.party}: PSI did not finish`);

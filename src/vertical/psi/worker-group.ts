@@ -1,0 +1,112 @@
+/**
+ * The PSI group's Node-only fast path: the libsodium group (sodium-group.ts) on worker threads.
+ * Every point is independent of the others, so a batch is cut into contiguous chunks, the chunks
+ * run on all workers at once, and the answers are put back in order: the bytes are exactly those
+ * of the single-threaded group (tested).
+ *
+ * The threads come from the simulator's WorkerPool (src/sim/worker-pool.ts), reused rather than
+ * re-implemented: it already replaces dead workers and fails the tasks they held.
+ */
+import { availableParallelism } from 'node:os';
+import { moduleBeside, WorkerPool } from '../../sim/worker-pool.js';
+import { checkBatch, ELEMENT_BYTES, InvalidPointError, PSI_DST, type PsiGroup } from './group.js';
+import {
+  HASH_AND_MULTIPLY,
+  type HashAndMultiplyTask,
+  MULTIPLY,
+  type MultiplyOutcome,
+  type MultiplyTask,
+} from './worker-handlers.js';
+
+/** A PsiGroup that owns threads: `close()` them when done. */
+export interface WorkerGroup extends PsiGroup {
+  readonly threads: number;
+  close(): Promise<void>;
+}
+
+export interface WorkerGroupOptions {
+  /** Worker threads; default os.availableParallelism(). */
+  readonly threads?: number;
+}
+
+/**
+ * Points per chunk at least (smaller batches are not worth a message), and chunks per thread at
+ * most: a few per thread even out a thread that is slowed by other work on a shared machine.
+ */
+const MIN_CHUNK = 256;
+const CHUNKS_PER_THREAD = 4;
+
+/** [start, end) ranges covering 0..count in order. */
+function chunks(count: number, threads: number): [number, number][] {
+  const pieces = Math.max(1, Math.min(threads * CHUNKS_PER_THREAD, Math.ceil(count / MIN_CHUNK)));
+  const size = Math.ceil(count / pieces);
+  const ranges: [number, number][] = [];
+  for (let start = 0; start < count; start += size) {
+    ranges.push([start, Math.min(count, start + size)]);
+  }
+  return ranges;
+}
+
+function concat(parts: readonly Uint8Array[], bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+export async function startWorkerGroup(options: WorkerGroupOptions = {}): Promise<WorkerGroup> {
+  const threads = options.threads ?? availableParallelism();
+  const pool = await WorkerPool.start({
+    modules: [moduleBeside(import.meta.url, 'worker-handlers')],
+    size: threads,
+  });
+  return {
+    name: `libsodium on ${threads} worker thread${threads === 1 ? '' : 's'}`,
+    threads,
+
+    async hashAndMultiply(ids, scalar, dst = PSI_DST) {
+      checkBatch(undefined, scalar);
+      const answers = await Promise.all(
+        chunks(ids.length, threads).map(([start, end]) => {
+          // Each task gets its own copy of the scalar, which its worker wipes.
+          const task: HashAndMultiplyTask = { ids: ids.slice(start, end), scalar, dst };
+          return pool.run<Uint8Array>(HASH_AND_MULTIPLY, task, { label: `ids ${start}..${end}` });
+        }),
+      );
+      return concat(answers, ids.length * ELEMENT_BYTES);
+    },
+
+    async multiply(points, scalar) {
+      checkBatch(points, scalar);
+      const ranges = chunks(points.length / ELEMENT_BYTES, threads);
+      const answers = await Promise.all(
+        ranges.map(([start, end]) => {
+          // A copy of just the chunk, moved to the worker (sending a view would copy its whole
+          // buffer).
+          const chunk = points.slice(start * ELEMENT_BYTES, end * ELEMENT_BYTES);
+          const task: MultiplyTask = { points: chunk, scalar };
+          return pool.run<MultiplyOutcome>(MULTIPLY, task, {
+            label: `points ${start}..${end}`,
+            transfer: [chunk.buffer],
+          });
+        }),
+      );
+      // The first refused point of the batch, as the single-threaded group would report it.
+      for (const [i, answer] of answers.entries()) {
+        if ('invalid' in answer) {
+          const start = (ranges[i] as [number, number])[0];
+          throw new InvalidPointError(start + answer.invalid.index, answer.invalid.reason);
+        }
+      }
+      return concat(
+        answers.map((answer) => ('points' in answer ? answer.points : new Uint8Array())),
+        points.length,
+      );
+    },
+
+    close: () => pool.close(),
+  };
+}

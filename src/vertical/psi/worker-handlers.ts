@@ -1,0 +1,58 @@
+/**
+ * The PSI's tasks for the worker threads of worker-group.ts (a WorkerPool handler module, see
+ * src/sim/train-protocol.ts): each worker loads libsodium once and runs the batch functions of
+ * sodium-group.ts on the chunks it is sent. Each task's copy of the scalar is wiped when done.
+ */
+import type { HandlerTable, TaskReply } from '../../sim/train-protocol.js';
+import { zeroize } from '../../crypto/bytes.js';
+import { InvalidPointError } from './group.js';
+import { hashAndMultiplySync, loadSodium, multiplySync } from './sodium-group.js';
+
+export interface HashAndMultiplyTask {
+  readonly ids: readonly string[];
+  readonly scalar: Uint8Array;
+  readonly dst: string;
+}
+
+export interface MultiplyTask {
+  readonly points: Uint8Array;
+  readonly scalar: Uint8Array;
+}
+
+/** A refused point travels back as a value (an Error crossing threads would lose its fields). */
+export type MultiplyOutcome =
+  | { readonly points: Uint8Array }
+  | { readonly invalid: { readonly index: number; readonly reason: InvalidPointError['reason'] } };
+
+export const HASH_AND_MULTIPLY = 'psi.hash-and-multiply';
+export const MULTIPLY = 'psi.multiply';
+
+const reply = <R>(value: R, bytes: Uint8Array): TaskReply<R> => ({
+  value,
+  transfer: [bytes.buffer as ArrayBuffer],
+});
+
+export async function createHandlers(): Promise<HandlerTable> {
+  const wasm = await loadSodium();
+  return {
+    [HASH_AND_MULTIPLY]: (task: HashAndMultiplyTask) => {
+      try {
+        const points = hashAndMultiplySync(wasm, task.ids, task.scalar, task.dst);
+        return reply(points, points);
+      } finally {
+        zeroize(task.scalar);
+      }
+    },
+    [MULTIPLY]: (task: MultiplyTask): TaskReply<MultiplyOutcome> => {
+      try {
+        const points = multiplySync(wasm, task.points, task.scalar);
+        return reply({ points }, points);
+      } catch (error) {
+        if (!(error instanceof InvalidPointError)) throw error;
+        return { value: { invalid: { index: error.index, reason: error.reason } } };
+      } finally {
+        zeroize(task.scalar);
+      }
+    },
+  };
+}
