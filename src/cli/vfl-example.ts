@@ -19,6 +19,7 @@ import { seededRandom, shuffle } from '../crypto/random.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { loadFashionMnist } from '../data/fashion-mnist.js';
 import { simulatePsi } from '../vertical/psi/simulate.js';
+import { startWorkerGroup } from '../vertical/psi/worker-group.js';
 import { ActiveParty } from '../vertical/split/active.js';
 import { alignRows } from '../vertical/split/align.js';
 import { predictCentral, trainCentral } from '../vertical/split/central.js';
@@ -110,10 +111,13 @@ export async function runVflExample(options: VflExampleOptions): Promise<VflRepo
   const psiStart = performance.now();
   // Seeded scalars and shuffles make the aligned order, hence the batches, replayable: fine for
   // a simulation, never for a deployment (PsiParty defaults to the platform CSPRNG).
-  const psi = simulatePsi(
+  // Both parties share one pool of worker threads (libsodium on every core), taking turns.
+  const psiGroup = await startWorkerGroup();
+  const psi = await simulatePsi(
     { name: 'passive', ids: passiveIds, random: random('psi-passive') },
     { name: 'active', ids: activeIds, random: random('psi-active') },
-  );
+    { group: psiGroup },
+  ).finally(() => psiGroup.close());
   const psiSeconds = seconds(psiStart);
   const aligned = psi.results[0].ids;
   const truth = new Set(everyone.slice(2 * tenth).map(idOf));
