@@ -6,8 +6,10 @@
  *
  * A secure round: fit with `secureRound` set trains, keeps update Δ = fit parameters − global
  * parameters (flat) with the example count, and answers WITHHELD_FIT_RES; the SecAgg messages of
- * that round then mask Δ into the aggregate. The host keeps at most one round's update and
- * session: a newer secure fit discards whatever an unfinished earlier round left.
+ * that round mask Δ into the aggregate. The key stages may come before, during or after the fit
+ * (the server runs them alongside training); Δ is read at ask-vectors, and a client whose fit of
+ * that round has not succeeded by then answers abort. The host keeps at most one round's update
+ * and session: a newer round's fit or setup discards whatever an unfinished earlier round left.
  */
 import { SecAggClient, type ClientInput, type SecAggClientOptions } from '../secagg/client.js';
 import { decodeServerMessage, encodeClientMessage } from '../secagg/codec.js';
@@ -57,15 +59,33 @@ export class ClientHost {
   }
 
   async fit(ins: FitIns): Promise<FitRes> {
+    const round = ins.secureRound;
+    if (round !== undefined) this.#forgetBefore(round);
     const res = await this.#client.fit(ins.parameters, ins.config);
-    if (ins.secureRound === undefined) return res;
+    if (round === undefined) return res;
     checkCompatible(ins.parameters, res.parameters);
+    this.#forgetBefore(round);
     this.#kept = {
-      round: ins.secureRound,
+      round,
       input: { values: difference(res.parameters, ins.parameters), numExamples: res.numExamples },
     };
-    this.#session = undefined;
     return WITHHELD_FIT_RES;
+  }
+
+  /** Discards the update and session of rounds other than `round` (an unfinished earlier one). */
+  #forgetBefore(round: number): void {
+    if (this.#kept?.round !== round) this.#kept = undefined;
+    if (this.#session?.round !== round) this.#session = undefined;
+  }
+
+  /** The kept update of `round`, handed over once: it is not needed after it is masked. */
+  #takeUpdate(round: number): ClientInput {
+    const kept = this.#kept;
+    if (kept?.round !== round) {
+      throw new Error(`no update was kept for round ${round}: its fit has not succeeded`);
+    }
+    this.#kept = undefined;
+    return kept.input;
   }
 
   /** Answers one encoded SecAgg server message of `round` with the encoded reply. */
@@ -77,19 +97,12 @@ export class ClientHost {
       return abortReply((error as Error).message);
     }
     if (decoded.stage === 'setup') {
-      const kept = this.#kept;
-      if (kept?.round !== round) return abortReply(`no update was kept for round ${round}`);
+      this.#forgetBefore(round);
       this.#session = {
         round,
         modBits: decoded.params.modBits,
-        machine: new SecAggClient({
-          ...this.#options,
-          // Called once, at ask-vectors; the update is not needed after it is masked.
-          input: () => {
-            this.#kept = undefined;
-            return kept.input;
-          },
-        }),
+        // The machine reads its input once, at ask-vectors; if that throws, it answers abort.
+        machine: new SecAggClient({ ...this.#options, input: () => this.#takeUpdate(round) }),
       };
     }
     const session = this.#session;

@@ -2,7 +2,9 @@
  * What the server loop reports while it runs, for progress bars and logs (the core itself prints
  * nothing). Events arrive in order: run-started, then per round round-started, fit-finished per
  * client, secagg-stage / client-dropped in a secure round, evaluate-finished per client, and
- * round-finished with the round's record.
+ * round-finished with the round's record. In a secure round the key stages run while clients
+ * train, so their secagg-stage and client-dropped events interleave with fit-finished; stages
+ * are still reported in protocol order, and ask-vectors / unmask come after the last fit.
  */
 import type { Stage } from '../secagg/stages.js';
 import type { RoundRecord } from './history.js';

@@ -16,8 +16,17 @@ export interface EvaluationRecord {
 }
 
 export interface SecAggRoundRecord {
-  /** Wall-clock milliseconds spent in each stage, as the server saw it. */
+  /**
+   * Wall-clock milliseconds spent in each stage, as the server saw it. The key stages (setup,
+   * ask-keys, share-keys) run while the clients train; a stage still open when the fit phase
+   * ends is timed from then, so the time clients spent training is never counted as a stage's.
+   */
   readonly stageMs: Readonly<Partial<Record<Stage, number>>>;
+  /**
+   * Wall-clock milliseconds from the end of the fit phase to the end of secure aggregation: what
+   * it added to the round beyond training. Absent in records written before it was measured.
+   */
+  readonly afterFitMs?: number;
   /** Encoded protocol bytes per participating client (median over clients), both directions. */
   readonly bytesUpPerClient: number;
   readonly bytesDownPerClient: number;

@@ -3,8 +3,9 @@
  *
  * Per round: the strategy samples and instructs clients; their fit calls run concurrently under
  * the round deadline; the strategy aggregates the successful updates (or, with secure
- * aggregation, the loop runs a SecAgg round among them and hands the strategy the securely
- * computed mean); the new parameters are evaluated centrally and by sampled clients; the round
+ * aggregation, a SecAgg round among the sampled clients runs alongside their training, its key
+ * stages overlapping the fits, and hands the strategy the securely computed mean of those whose
+ * fit succeeded); the new parameters are evaluated centrally and by sampled clients; the round
  * is appended to History and checkpointed. A client that fails, times out or misbehaves is a
  * failure of that round, never of the run; a round with too few successes keeps the previous
  * parameters and says why in `RoundRecord.aborted`.
@@ -16,6 +17,7 @@ import { callAll, type Outcome } from './calls.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint.js';
 import type { ClientProxy, EvaluateRes, FitRes } from './client.js';
 import { ConfigError, ReplyError } from './errors.js';
+import { FitTracker, type Training } from './fit-tracker.js';
 import type { ServerEvent } from './events.js';
 import type {
   EvaluationRecord,
@@ -254,6 +256,16 @@ class ServerRun {
       }));
     const sampled = instructions.length;
     this.#emit({ type: 'round-started', round, sampled, secure: secure !== undefined });
+    const clients = instructions.map((i) => i.client);
+    // Secure aggregation starts with training: its key stages run while the clients train.
+    const training = secure !== undefined && sampled > 0 ? new FitTracker(clients) : undefined;
+    const giveUp = new AbortController();
+    const secureRound =
+      secure === undefined || training === undefined
+        ? undefined
+        : this.#secureAggregate(round, parameters, secure, clients, training, giveUp.signal);
+    // Awaited below; until then a failure must not count as unhandled.
+    secureRound?.catch(() => undefined);
     const outcomes = await callAll(
       instructions,
       async (client, ins, signal) => {
@@ -264,15 +276,18 @@ class ServerRun {
       {
         phase: 'fit',
         timeoutMs: this.#timeoutMs,
-        onSettled: (o) =>
+        onSettled: (o) => {
+          training?.settle(o.client, !('error' in o));
           this.#emit({
             type: 'fit-finished',
             round,
             client: o.client.id,
             ...('error' in o ? { error: o.error.message } : {}),
-          }),
+          });
+        },
       },
     );
+    training?.finish();
     const { results, failures } = partition(outcomes);
     const dropped = failures.map((c) => c.id);
     let secAgg: SecAggRoundRecord | undefined;
@@ -282,11 +297,14 @@ class ServerRun {
         ? 'too few clients available to sample'
         : this.#strategy.checkOutcome('fit', results.length, failures.length);
     if (refusal !== undefined) {
+      giveUp.abort(new Error(refusal));
+      await secureRound?.catch(() => undefined);
       aggregation = { aborted: refusal };
-    } else if (secure !== undefined) {
-      const participants = results.map((r) => r.client);
-      const outcome = await this.#secureAggregate(round, parameters, secure, participants);
-      dropped.push(...outcome.dropped.map((c) => c.id));
+    } else if (secureRound !== undefined) {
+      const outcome = await secureRound;
+      // A client whose fit failed also left the secure aggregation: it is listed once.
+      for (const client of outcome.dropped)
+        if (!dropped.includes(client.id)) dropped.push(client.id);
       secAgg = outcome.record;
       aggregation = outcome.aggregation;
     } else {
@@ -308,16 +326,19 @@ class ServerRun {
   }
 
   /**
-   * A SecAgg round among the clients whose secure fit succeeded. Their inputs are the updates
-   * Δ = fit parameters − global parameters, so the securely averaged Δ plus the global
+   * A SecAgg round among the sampled clients, alongside their training. Their inputs are the
+   * updates Δ = fit parameters − global parameters, so the securely averaged Δ plus the global
    * parameters is the weighted mean of their parameters, which the strategy's server update
-   * takes. Clients' fit metrics stay with them: only the count of survivors is recorded.
+   * takes. A client whose secure fit fails drops out of the SecAgg round. Clients' fit metrics
+   * stay with them: only the count of survivors is recorded.
    */
   async #secureAggregate(
     round: number,
     parameters: Parameters,
     secure: Secure,
     participants: readonly ClientProxy[],
+    training: Training,
+    signal: AbortSignal,
   ): Promise<SecureRoundOutcome & { readonly aggregation: Aggregation }> {
     const outcome = await runSecureRound({
       round,
@@ -326,6 +347,8 @@ class ServerRun {
       options: secure.options,
       stageTimeoutMs: this.#stageTimeoutMs,
       random: this.#options.random,
+      training,
+      signal,
       onStage: (stage, ms, active) =>
         this.#emit({ type: 'secagg-stage', round, stage, ms, active }),
       onDropped: (client, stage, reason) =>
