@@ -10,6 +10,8 @@
  * step of the SecAgg state machines into a promise and cost a microtask per share; @noble gives
  * browsers the same primitives synchronously.
  */
+import type { MaskThreadPool } from './mask-threads.js';
+
 export { AuthenticationError, LowOrderPointError } from './errors.js';
 
 export interface CryptoBackend {
@@ -50,3 +52,11 @@ const isNode = typeof process !== 'undefined' && typeof process.versions?.node =
 export const backend: CryptoBackend = isNode
   ? (await import('./backend-node.js')).nodeBackend
   : (await import('./backend-portable.js')).portableBackend;
+
+/**
+ * Node only: worker threads for large mask jobs (see mask-threads.ts). Undefined in browsers and
+ * when SEPAL_MASK_THREADS=0; mask.ts then applies every mask on the calling thread.
+ */
+export const maskThreads: MaskThreadPool | undefined = isNode
+  ? (await import('./mask-threads.js')).createMaskThreads()
+  : undefined;

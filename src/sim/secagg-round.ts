@@ -4,6 +4,7 @@
  * what a deployment would: CPU time on each side, bytes each client sends and receives, and
  * whether the result equals the plain weighted mean of the clients whose vectors arrived.
  */
+import { startMaskThreads } from '../crypto/mask.js';
 import { seededRandom, systemRandom, type RandomSource } from '../crypto/random.js';
 import { SecAggClient } from '../secagg/client.js';
 import {
@@ -122,6 +123,8 @@ export function simulateSecAggRound(config: RoundSimulationConfig): RoundSimulat
   const seed = String(config.seed ?? Math.floor(Math.random() * 2 ** 31));
   const ids = Array.from({ length: config.clients }, (_, i) => i + 1);
   const dropAfter = drawDropouts(config, ids, seededRandom(seed, 'dropouts'));
+  // A server process starts its mask threads when it starts; the simulated one too, off the clock.
+  startMaskThreads();
   const server = new SecAggServer({
     clients: ids,
     dim: config.dim,

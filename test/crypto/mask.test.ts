@@ -5,7 +5,15 @@ import assert from 'node:assert/strict';
 import { createCipheriv } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { applyMask, applyMasks, maskKey, maskWords, type Mask } from '../../src/crypto/mask.js';
+import { spawnSync } from 'node:child_process';
+import {
+  applyMask,
+  applyMaskRange,
+  applyMasks,
+  maskKey,
+  maskWords,
+  type Mask,
+} from '../../src/crypto/mask.js';
 import { addWordsInto, createAccumulator, simdAvailable } from '../../src/crypto/vector-add.js';
 
 // Around the 16 Ki-word chunk size, and small and non-multiple-of-4 lengths.
@@ -116,6 +124,70 @@ describe('mask streams', () => {
       for (let b = a + 1; b < streams.length; b++) assert.notDeepEqual(streams[a], streams[b]);
     }
     assert.deepEqual(maskWords(maskKey(seed, 'pairwise', round1), 64), streams[0]);
+  });
+});
+
+describe('mask windows and threads', () => {
+  it('a window starting at block b continues every stream from word 4b', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ key: keys, sign: signs }), { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 0, max: 9000 }),
+        fc.integer({ min: 0, max: 20_000 }),
+        (masks, block, length) => {
+          const whole = referenceApply(new Uint32Array(4 * block + length), masks);
+          const window = new Uint32Array(length);
+          applyMaskRange(window, masks, 4 * block);
+          assert.deepEqual(window, whole.subarray(4 * block));
+        },
+      ),
+      { numRuns: 20 },
+    );
+  });
+
+  it('refuses a window that does not start at a block boundary', () => {
+    const masks: Mask[] = [{ key: new Uint8Array(32), sign: 1 }];
+    assert.throws(() => applyMaskRange(new Uint32Array(8), masks, 6), /block boundary, got word 6/);
+  });
+
+  // In a child process, so that the number of threads can be set: three threads take windows
+  // that are not chunk-aligned.
+  it('a server-sized job on mask threads equals the same job on the calling thread', () => {
+    const script = `
+      import { applyMaskRange, applyMasks } from './src/crypto/mask.ts';
+      import { maskThreads } from './src/crypto/backend.ts';
+      if (maskThreads === undefined) throw new Error('no mask threads');
+      // 130 streams x 65,539 words: above the threaded threshold.
+      const masks = Array.from({ length: 130 }, (_, i) => ({
+        key: Uint8Array.from({ length: 32 }, (_, j) => (i * 31 + j * 7) & 0xff),
+        sign: i % 3 === 0 ? -1 : 1,
+      }));
+      const start = Uint32Array.from({ length: 65_539 }, (_, i) => Math.imul(i, 2654435761) >>> 0);
+      const inline = start.slice();
+      applyMaskRange(inline, masks, 0);
+      const threaded = start.slice();
+      applyMasks(threaded, masks);
+      const equal = threaded.every((word, i) => word === inline[i]);
+      const changed = threaded.some((word, i) => word !== start[i]);
+      console.log(JSON.stringify({ equal, changed }));
+    `;
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { env: { ...process.env, SEPAL_MASK_THREADS: '3' }, encoding: 'utf8' },
+    );
+    assert.equal(child.status, 0, child.stderr);
+    assert.deepEqual(JSON.parse(child.stdout), { equal: true, changed: true });
+  });
+
+  it('SEPAL_MASK_THREADS must be a whole number, and the error says so', () => {
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', "await import('./src/crypto/mask.ts')"],
+      { env: { ...process.env, SEPAL_MASK_THREADS: 'many' }, encoding: 'utf8' },
+    );
+    assert.notEqual(child.status, 0);
+    assert.match(child.stderr, /SEPAL_MASK_THREADS must be a whole number >= 0, got "many"/);
   });
 });
 
