@@ -4,7 +4,7 @@
  * active party (connection refused or reset) is repeated with backoff until its deadline; every
  * call is safe to repeat (see active-session.ts), and the transport reconnects by itself. What
  * the caller sees is a vertical error naming the active party:
- * - PeerGoneError: unreachable until the deadline;
+ * - PeerGoneError: unreachable, or its connection lost, until the deadline;
  * - PeerTimeoutError: no answer within the deadline;
  * - PeerError: the active party refused the call (its message says why);
  * - the attestation error itself when the active party's evidence failed (never retried).
@@ -24,6 +24,12 @@ import { PeerError, PeerTimeoutError } from '../errors.js';
 import type { Channel } from './channel.js';
 import { PeerGoneError } from './errors.js';
 
+/**
+ * How a lost connection surfaces in connect-node: refused (UNAVAILABLE), reset (ABORTED) or cut
+ * under a call (CANCELED, as this client never cancels a call itself).
+ */
+const CONNECTION_LOST: ReadonlySet<Code> = new Set([Code.Unavailable, Code.Aborted, Code.Canceled]);
+
 export interface ClientOptions {
   /** This party's name in errors (default "passive"). */
   name?: string;
@@ -39,6 +45,7 @@ export class ActiveClient {
   readonly peer: string;
   private readonly client: Client<typeof pb.VerticalService>;
   private readonly maxBackoffMs: number;
+  private readonly attested: boolean;
   /** The last handshake's attestation failure, if the active party's evidence was refused. */
   private refusal: Error | undefined;
 
@@ -46,6 +53,7 @@ export class ActiveClient {
     this.name = options.name ?? 'passive';
     this.peer = options.peer ?? `active at ${url}`;
     this.maxBackoffMs = options.maxBackoffMs ?? 2000;
+    this.attested = channel.kind === 'attested';
     const transport =
       channel.kind === 'attested'
         ? this.attestedTransport(url, channel.tls, options.maxMessageBytes)
@@ -82,20 +90,40 @@ export class ActiveClient {
         ) => Promise<Awaited<ReturnType<Client<typeof pb.VerticalService>[M]>>>;
         return await call.call(this.client, request, { timeoutMs: remaining });
       } catch (error) {
-        if (this.refusal !== undefined) throw this.refusal; // fail closed, never retried
+        if (this.refusal !== undefined) {
+          // Fail closed, never retried.
+          const { name, message } = this.refusal;
+          throw new PeerError(
+            this.name,
+            this.peer,
+            `its attestation was refused: ${name}: ${message}`,
+          );
+        }
         const failure = ConnectError.from(error);
         if (failure.code === Code.DeadlineExceeded) {
           throw new PeerTimeoutError(this.name, this.peer, what, timeoutMs);
         }
-        if (failure.code !== Code.Unavailable) {
-          throw new PeerError(this.name, this.peer, `refused (${what}): ${failure.rawMessage}`);
+        if (!CONNECTION_LOST.has(failure.code)) {
+          throw new PeerError(
+            this.name,
+            this.peer,
+            `refused the call for ${what}: ${failure.rawMessage}`,
+          );
+        }
+        if (this.attested && method === 'open') {
+          // A peer that refuses this party's evidence closes the connection after the handshake.
+          throw new PeerError(
+            this.name,
+            this.peer,
+            `closed the connection (${failure.rawMessage}): it may have refused this party's evidence (see its log)`,
+          );
         }
         const wait = Math.min(backoff, this.maxBackoffMs, deadline - performance.now());
         if (wait <= 0) {
           throw new PeerGoneError(
             this.name,
             this.peer,
-            `unreachable while awaiting ${what} (${attempts} attempts in ${timeoutMs} ms): ${failure.rawMessage}`,
+            `unreachable or gone while awaiting ${what} (${attempts} attempts in ${timeoutMs} ms; last: ${failure.rawMessage})`,
           );
         }
         await new Promise((resolve) => setTimeout(resolve, wait));
@@ -106,8 +134,8 @@ export class ActiveClient {
 
   /**
    * gRPC over a TLS socket made here, so the active party's RA-TLS certificate is checked on
-   * 'secureConnect' before the HTTP/2 session (registered after this listener) sends its preface:
-   * a refused peer never receives a byte of application data.
+   * 'secureConnect', before the HTTP/2 session (set up after this listener) reports itself
+   * connected and the client writes a request: a refused peer never receives a request.
    */
   private attestedTransport(url: string, options: AttestedTlsOptions, maxMessageBytes: number) {
     const { hostname, port } = new URL(url);
@@ -131,7 +159,11 @@ export class ActiveClient {
               verifyTlsPeer(socket, options);
             } catch (error) {
               this.refusal = error as Error;
-              socket.destroy(error as Error);
+              // Not destroyed here: the HTTP/2 session sets itself up on this same event, right
+              // after this listener, and aborts the process on a destroyed socket (Node 20). The
+              // tick queued now runs before the session announces 'connect', so no request is
+              // ever written.
+              process.nextTick(() => socket.destroy());
             }
           });
           return socket;

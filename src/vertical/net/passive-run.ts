@@ -69,7 +69,7 @@ export class PassiveRun {
     const { session } = await client.call(
       'open',
       { protocol: PROTOCOL_VERSION, plan: planMessage(this.options.plan) },
-      'the session',
+      'session id',
       timeoutMs,
     );
     this.emit({ type: 'opened' });
@@ -80,7 +80,7 @@ export class PassiveRun {
         .call(
           'finish',
           { session, steps: this.steps, abandon: (error as Error).message },
-          'the end of the run',
+          'acknowledgement of the end',
           ABANDON_TIMEOUT_MS,
         )
         .catch(() => undefined); // the active party may be the reason: it is gone
@@ -98,7 +98,7 @@ export class PassiveRun {
       const { message } = await client.call(
         'step',
         { session, message: request },
-        `the gradient for step ${step}`,
+        `gradient for step ${step}`,
         timeoutMs,
       );
       const reply = decodeSplitMessage(message, client.name, client.peer);
@@ -118,7 +118,7 @@ export class PassiveRun {
       ({ accuracy } = await client.call(
         'evaluate',
         { session, embedding },
-        'the evaluation',
+        'test accuracy',
         psiTimeoutMs,
       ));
       this.emit({ type: 'evaluated', accuracy });
@@ -126,7 +126,7 @@ export class PassiveRun {
     const finished = await client.call(
       'finish',
       { session, steps, abandon: '' },
-      'the end of the run',
+      'acknowledgement of the end',
       timeoutMs,
     );
     if (finished.steps !== steps) {
@@ -150,7 +150,7 @@ export class PassiveRun {
       const reply = await client.call(
         'psi',
         { session, messages: outgoing },
-        'PSI messages',
+        'PSI reply',
         psiTimeoutMs,
       );
       aligned = reply.aligned;

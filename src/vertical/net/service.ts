@@ -50,8 +50,11 @@ function toConnectError(
   if (error instanceof PlanMismatchError)
     return new ConnectError(error.message, Code.FailedPrecondition);
   if (error instanceof PeerError) return new ConnectError(error.message, Code.InvalidArgument);
-  // The active party's own data could not be used (e.g. an aligned id it does not hold).
-  if (error instanceof VerticalInputError) return new ConnectError(error.message, Code.Aborted);
+  // The active party's own data could not be used (e.g. an aligned id it does not hold). Not
+  // ABORTED: connect-node reports a reset connection as ABORTED, and the passive party retries it.
+  if (error instanceof VerticalInputError) {
+    return new ConnectError(error.message, Code.FailedPrecondition);
+  }
   onInternalError(error, method);
   return new ConnectError('internal error', Code.Internal);
 }
