@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { History } from '../src/fl/history.js';
 import type { JobConfigInput } from '../src/sim/config.js';
@@ -23,12 +23,14 @@ const full = (model: 'mlp' | 'cnn'): JobConfigInput => ({
   model,
   clients: 100,
   rounds: 30,
-  // The MLP trains with the FedAvg paper's E = 5, B = 10; the CNN, ~10x dearer per example on
-  // this machine's wasm backend, with E = 2, B = 20 so that 30 rounds fit in a benchmark run.
+  // The MLP trains with the FedAvg paper's E = 5, B = 10. The CNN takes B = 20 (its per-step
+  // cost on wasm is mostly per-kernel overhead, so larger batches are cheaper per example) with
+  // twice the learning rate, the same step per example; at E = 2, learning rate 0.05 it crept to
+  // 85.3% in 30 rounds, still improving, so E = 5 and 0.1 give each round more progress.
   fit:
     model === 'mlp'
       ? { fraction: 0.1, epochs: 5, batchSize: 10, learningRate: 0.05 }
-      : { fraction: 0.1, epochs: 2, batchSize: 20, learningRate: 0.05 },
+      : { fraction: 0.1, epochs: 5, batchSize: 20, learningRate: 0.1 },
   seed: 7,
 });
 
@@ -43,11 +45,15 @@ const RUNS: Record<string, JobConfigInput> = {
   default: {},
   'default-plain': { secureAggregation: false },
   'mlp-full': { ...full('mlp'), targetAccuracy: 1 },
-  'cnn-full-plain': { ...full('cnn'), secureAggregation: false, targetAccuracy: 1 },
-  'cnn-full-secagg': { ...full('cnn'), targetAccuracy: 1 },
+  // The CNN runs stop at the issue's targets (88%; 87% with dropouts) instead of running all 30
+  // rounds: a round trains 30,000 examples, about 45 s of CPU, so 30 rounds take over 10 minutes
+  // on an idle 2-core machine and over an hour when it is shared. Same seed, so the plain and
+  // SecAgg+ runs sample the same clients and their rounds compare one to one.
+  'cnn-full-plain': { ...full('cnn'), secureAggregation: false, targetAccuracy: 0.88 },
+  'cnn-full-secagg': { ...full('cnn'), targetAccuracy: 0.88 },
   'cnn-full-secagg-dropout': {
     ...full('cnn'),
-    targetAccuracy: 1,
+    targetAccuracy: 0.87,
     dropout: { probability: 0.1, stage: 'share-keys' },
   },
   'dirichlet-fedavg': { ...dirichlet('fedavg', {}), targetAccuracy: 1 },
@@ -66,18 +72,28 @@ interface RunResult {
   readonly meanRoundMs: number;
   readonly meanSecAggMs: number | null;
   readonly history: History;
+  /**
+   * os.loadavg() (1, 5, 15 minutes) before and after the run: the machine is shared. Absent from
+   * runs recorded before it was added (they stay in fl.json until re-run).
+   */
+  readonly loadAverage?: { readonly start: number[]; readonly end: number[] };
+  /** What reproduces the run (the config above goes to `sepal simulate` in a file). */
+  readonly command?: string;
 }
 
 function run(name: string, config: JobConfigInput, dir: string): RunResult {
   const file = join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify({ name, ...config }));
+  const args = ['dist/src/cli/main.js', 'simulate', file, '--json', '--no-report'];
+  const startLoad = loadavg();
   const started = performance.now();
-  const child = spawnSync(
-    process.execPath,
-    ['dist/src/cli/main.js', 'simulate', file, '--json', '--no-report'],
-    { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const child = spawnSync(process.execPath, args, {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const wallMs = performance.now() - started;
+  const endLoad = loadavg();
   if (child.status !== 0) throw new Error(`run ${name} exited with ${child.status}`);
   const history = JSON.parse(child.stdout.trim().split('\n').at(-1) as string) as History;
   const accuracies = history.rounds.map((r) => r.centralized?.accuracy ?? 0);
@@ -95,19 +111,22 @@ function run(name: string, config: JobConfigInput, dir: string): RunResult {
     meanRoundMs: mean(history.rounds.map((r) => r.durationMs)),
     meanSecAggMs: secAgg.length > 0 ? mean(secAgg) : null,
     history,
+    loadAverage: { start: startLoad, end: endLoad },
+    command: `npm run bench:fl -- ${name}`,
   };
 }
 
 function table(results: readonly RunResult[]): string {
   const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(2)}%`);
   const lines = [
-    '| run | rounds | final acc | best acc | wall s | mean round s | mean secagg s |',
-    '|---|---|---|---|---|---|---|',
+    '| run | rounds | final acc | best acc | wall s | mean round s | mean secagg s | load avg start/end |',
+    '|---|---|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
         `| ${r.name} | ${r.rounds} | ${pct(r.finalAccuracy)} | ${pct(r.bestAccuracy)} | ` +
         `${(r.wallMs / 1000).toFixed(1)} | ${(r.meanRoundMs / 1000).toFixed(2)} | ` +
-        `${r.meanSecAggMs === null ? '-' : (r.meanSecAggMs / 1000).toFixed(2)} |`,
+        `${r.meanSecAggMs === null ? '-' : (r.meanSecAggMs / 1000).toFixed(2)} | ` +
+        `${r.loadAverage === undefined ? '-' : `${r.loadAverage.start[0]?.toFixed(1)}/${r.loadAverage.end[0]?.toFixed(1)}`} |`,
     ),
   ];
   return lines.join('\n');
