@@ -11,7 +11,11 @@ import { loadConfig } from '../sim/config-file.js';
 import type { JobConfig } from '../sim/config.js';
 import { ManifestError } from '../confidential/manifest/errors.js';
 import { readPublicKey } from '../confidential/key-files.js';
-import { verifyManifest } from '../confidential/manifest/verify.js';
+import { verifyManifest, type VerifiedManifest } from '../confidential/manifest/verify.js';
+import { AttestationError } from '../confidential/attestation/index.js';
+import { ATTEST_MODES, type AttestMode } from '../confidential/node.js';
+import { type AttestedSide, startAttestedSide } from '../deploy/attested.js';
+import { verifySettings } from './attest-common.js';
 import { UsageError } from './usage.js';
 
 export type Flags = Record<string, string | boolean | undefined>;
@@ -69,6 +73,8 @@ export interface LoadedJob {
   readonly job: DeployJob;
   /** What identifies the job to the server's database: the config plus the model choice. */
   readonly identity: string;
+  /** The signed manifest checked at start-up (--manifest). */
+  readonly manifest?: VerifiedManifest;
 }
 
 /** The integrity flags both commands take, and their help lines. */
@@ -86,9 +92,9 @@ export const MANIFEST_HELP = `  --manifest FILE        refuse to start unless th
  * With --manifest: every listed file is hashed again and the signature checked against the
  * trusted key before anything else starts; any difference stops the command, naming the file.
  */
-async function checkManifest(flags: Flags): Promise<void> {
+async function checkManifest(flags: Flags): Promise<VerifiedManifest | undefined> {
   const manifest = stringFlag(flags, 'manifest');
-  if (manifest === undefined) return;
+  if (manifest === undefined) return undefined;
   let trusted: Uint8Array;
   try {
     trusted = readPublicKey(requiredFlag(flags, 'trusted-key'));
@@ -97,7 +103,7 @@ async function checkManifest(flags: Flags): Promise<void> {
     throw new UsageError(`--trusted-key: ${(error as Error).message}`);
   }
   try {
-    await verifyManifest(manifest, trusted, stringFlag(flags, 'manifest-root') ?? '.');
+    return await verifyManifest(manifest, trusted, stringFlag(flags, 'manifest-root') ?? '.');
   } catch (error) {
     if (error instanceof ManifestError)
       throw new UsageError(`integrity check failed: ${error.message}`);
@@ -106,16 +112,77 @@ async function checkManifest(flags: Flags): Promise<void> {
 }
 
 export async function loadJob(flags: Flags): Promise<LoadedJob> {
-  await checkManifest(flags);
+  const manifest = await checkManifest(flags);
   const config = await loadConfig(requiredFlag(flags, 'config'));
   const dim = numberFlag(flags, 'synthetic-dim', 0);
+  const verified = manifest === undefined ? {} : { manifest };
   if (dim === 0) {
-    return { config, job: modelJob(config), identity: JSON.stringify({ config }) };
+    return { config, job: modelJob(config), identity: JSON.stringify({ config }), ...verified };
   }
   if (!Number.isInteger(dim)) throw new UsageError('--synthetic-dim must be a whole number');
   return {
     config,
     job: syntheticJob(config, dim),
     identity: JSON.stringify({ config, syntheticDim: dim }),
+    ...verified,
   };
+}
+
+/** The attestation flags both commands take, and their help lines. */
+export const ATTEST_OPTIONS = {
+  attest: { type: 'string' },
+  policy: { type: 'string' },
+  collateral: { type: 'string' },
+} as const;
+
+export const ATTEST_HELP = `  --attest MODE          attested TLS: sgx (Gramine), tdx (configfs-tsm) or software (INSECURE,
+                         needs --manifest); needs TLS, and the peer must be attested too
+  --policy FILE          what this side accepts of its peers' evidence (default: any non-debug
+                         SGX enclave or TDX guest not revoked; software evidence needs
+                         "allowInsecure": true)
+  --collateral PATH      Intel collateral (directory or JSON bundle) for the peers' quotes`;
+
+/**
+ * With --attest: the attester and this side's RA-TLS identity, endorsed by its TLS identity
+ * (deploy/attested.ts). Made before any connection; any failure stops the command.
+ */
+export async function attestedSideOf(
+  flags: Flags,
+  tls: { readonly ca: string; readonly cert: string; readonly key: string } | undefined,
+  manifest: VerifiedManifest | undefined,
+): Promise<AttestedSide | undefined> {
+  const mode = stringFlag(flags, 'attest');
+  if (mode === undefined) {
+    for (const name of ['policy', 'collateral']) {
+      if (stringFlag(flags, name) !== undefined) throw new UsageError(`--${name} needs --attest`);
+    }
+    return undefined;
+  }
+  if (!(ATTEST_MODES as readonly string[]).includes(mode)) {
+    throw new UsageError(`--attest must be one of ${ATTEST_MODES.join(', ')}, got ${mode}`);
+  }
+  if (tls === undefined) throw new UsageError('--attest needs TLS (--ca, --cert, --key)');
+  if (mode === 'software' && manifest === undefined) {
+    throw new UsageError(
+      '--attest software needs --manifest: its evidence is the manifest measurement',
+    );
+  }
+  let settings;
+  try {
+    settings = verifySettings({
+      policy: stringFlag(flags, 'policy'),
+      collateral: stringFlag(flags, 'collateral'),
+    });
+  } catch (error) {
+    if (error instanceof AttestationError) throw new UsageError(error.message);
+    throw error;
+  }
+  return startAttestedSide({
+    attest: mode as AttestMode,
+    policy: settings.policy,
+    ...(settings.collateral && { collateral: settings.collateral }),
+    identity: { cert: tls.cert, key: tls.key },
+    ca: tls.ca,
+    ...(manifest && { manifest }),
+  });
 }

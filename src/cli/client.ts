@@ -7,7 +7,12 @@ import { parseArgs } from 'node:util';
 import { ClientHost } from '../fl/client-host.js';
 import { runNode, type NodeEvent, type TaskHost } from '../deploy/client/node.js';
 import { fleetTransport } from '../deploy/client/transport.js';
+import { PeerAttestationError } from '../deploy/errors.js';
+import { attestedNodeTls } from '../deploy/attested.js';
 import {
+  ATTEST_HELP,
+  ATTEST_OPTIONS,
+  attestedSideOf,
   loadJob,
   MANIFEST_HELP,
   MANIFEST_OPTIONS,
@@ -35,6 +40,7 @@ Runs one node of the job: registers with the server, pulls tasks, trains, masks,
   --max-backoff-ms MS    longest wait between reconnection attempts (default 10000)
   --synthetic-dim L      a synthetic model of L parameters instead of the config's model
 ${MANIFEST_HELP}
+${ATTEST_HELP}
 `;
 
 /** A host whose every answer is late by `ms`. */
@@ -85,6 +91,7 @@ export async function main(argv: string[]): Promise<number> {
         'max-backoff-ms': { type: 'string' },
         'synthetic-dim': { type: 'string' },
         ...MANIFEST_OPTIONS,
+        ...ATTEST_OPTIONS,
         help: { type: 'boolean' },
       },
     }).values;
@@ -95,17 +102,18 @@ export async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const { config, job } = await loadJob(flags);
+  const { config, job, manifest } = await loadJob(flags);
   const partition = numberFlag(flags, 'partition', 0);
   if (!Number.isInteger(partition) || partition >= config.clients) {
     throw new UsageError(`--partition must be a whole number below clients (${config.clients})`);
   }
   const server = requiredFlag(flags, 'server');
   const tls = tlsFiles(flags, ['ca', 'cert', 'key'] as const);
+  const attested = await attestedSideOf(flags, tls, manifest);
   const transport = fleetTransport(
     server,
     Math.round(numberFlag(flags, 'max-message-mb', 64, 0.001) * 2 ** 20),
-    tls,
+    attested === undefined ? tls : attestedNodeTls(attested),
   );
   const host = new ClientHost(await job.client(partition));
   const delayMs = numberFlag(flags, 'answer-delay-ms', 0);
@@ -119,8 +127,10 @@ export async function main(argv: string[]): Promise<number> {
       onEvent: (event) => console.log(describe(event)),
     });
   } catch (error) {
-    // The server refused this node's identity: say so plainly, no stack trace.
-    console.error(`sepal client: refused by ${server}: ${(error as Error).message}`);
+    // The server refused this node's identity or evidence, or failed this node's checks of its
+    // own: say so plainly, no stack trace.
+    if (error instanceof PeerAttestationError) console.error(`sepal client: ${error.message}`);
+    else console.error(`sepal client: refused by ${server}: ${(error as Error).message}`);
     return 1;
   }
   return 0;

@@ -27,6 +27,8 @@ export interface ConfidentialNodeOptions {
     /** Directory the manifest paths are relative to. */
     readonly root: string;
   };
+  /** A manifest the caller already verified, instead of `manifest` (not verified again). */
+  readonly verifiedManifest?: VerifiedManifest;
   readonly attest: AttestMode;
   /** --policy: what this node accepts from its peers. */
   readonly policy: Policy;
@@ -51,12 +53,13 @@ export async function startConfidentialNode(
   options: ConfidentialNodeOptions,
 ): Promise<ConfidentialNode> {
   const manifest =
-    options.manifest &&
-    (await verifyManifest(
-      options.manifest.path,
-      options.manifest.trustedKey,
-      options.manifest.root,
-    ));
+    options.verifiedManifest ??
+    (options.manifest &&
+      (await verifyManifest(
+        options.manifest.path,
+        options.manifest.trustedKey,
+        options.manifest.root,
+      )));
   const attester = await makeAttester(options, manifest);
   const identity = await createRaTlsIdentity(attester, options.certificate);
   return { manifest, attester, tls: { identity, policy: options.policy } };

@@ -62,3 +62,17 @@ export class DeployFileError extends Error {
     super(`${file}: ${message}`);
   }
 }
+
+/**
+ * A peer's RA-TLS evidence or identity endorsement failed this side's checks (attested TLS):
+ * the connection was closed before any RPC; retrying cannot fix it.
+ */
+export class PeerAttestationError extends Error {
+  override name = 'PeerAttestationError';
+  constructor(
+    readonly peer: string,
+    override readonly cause: Error,
+  ) {
+    super(`${peer} failed attestation: ${cause.message}`);
+  }
+}

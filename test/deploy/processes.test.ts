@@ -10,13 +10,10 @@ import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { certPaths, createDevelopmentPki } from '../../src/deploy/certs.js';
 import { runNode } from '../../src/deploy/client/node.js';
@@ -26,53 +23,10 @@ import { ClientHost } from '../../src/fl/client-host.js';
 import type { History } from '../../src/fl/history.js';
 import * as pb from '../../src/gen/sepal/fleet/v1/fleet_pb.js';
 import { checkpoints, DIM, expectedMean, jobConfig, maxDifference } from './helpers.js';
+import { freePort, Sepal } from './sepal-process.js';
 
 const NODES = 10;
 const VICTIMS = ['node-8', 'node-9'];
-
-/** A `sepal` process whose output lines can be awaited. */
-class Sepal {
-  readonly child: ChildProcess;
-  readonly lines: string[] = [];
-  readonly exited: Promise<number | null>;
-  #waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
-
-  constructor(args: readonly string[]) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    for (const stream of [this.child.stdout, this.child.stderr]) {
-      createInterface({ input: stream as NodeJS.ReadableStream }).on('line', (line) => {
-        this.lines.push(line);
-        this.#waiters = this.#waiters.filter(
-          (w) => !(w.pattern.test(line) && (w.resolve(line), true)),
-        );
-      });
-    }
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
-  }
-
-  waitFor(pattern: RegExp): Promise<string> {
-    const seen = this.lines.find((line) => pattern.test(line));
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve) => this.#waiters.push({ pattern, resolve }));
-  }
-
-  kill(): void {
-    this.child.kill('SIGKILL');
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Sends one request body as the Connect protocol and returns status and body. */
 function rawConnect(url: string, tls: { ca: string; cert: string; key: string }, body: Uint8Array) {

@@ -112,7 +112,9 @@ export function selfSign(
   ]);
   const algorithm = new x509.AlgorithmIdentifier({ algorithm: OID_ECDSA_WITH_SHA384 });
   const serial = randomBytes(16);
-  serial[0] = (serial[0] as number) & 0x7f; // a positive INTEGER
+  // A positive INTEGER in minimal DER: top bit clear (not negative) and the first byte non-zero
+  // (a leading zero byte before one < 0x80 is illegal padding, which OpenSSL refuses).
+  serial[0] = ((serial[0] as number) & 0x7f) | 0x40;
   const tbs = new x509.TBSCertificate({
     version: x509.Version.v3,
     serialNumber: toArrayBuffer(serial),

@@ -30,6 +30,10 @@ const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
 const FILE_ID_BYTES = 32;
 const FILE_KEY_INFO = utf8('sepal sealed file v1');
 
+/** Whether `bytes` start like a sealed file (its magic); says nothing about authenticity. */
+export const looksSealed = (bytes: Uint8Array): boolean =>
+  bytes.length >= MAGIC.length && equalBytes(bytes.subarray(0, MAGIC.length), MAGIC);
+
 export interface Header {
   /** The 80 header bytes as stored (every tag covers them). */
   readonly bytes: Uint8Array;

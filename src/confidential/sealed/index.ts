@@ -1,6 +1,6 @@
 // Sealed storage: files encrypted and authenticated in chunks, one key per mount.
 export { SealedFileError } from './errors.js';
-export { DEFAULT_CHUNK_SIZE } from './format.js';
+export { DEFAULT_CHUNK_SIZE, looksSealed } from './format.js';
 export {
   GRAMINE_KEYS_DIR,
   type GramineSealingKey,

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { backend } from '../../crypto/backend.js';
-import { utf8, zeroize } from '../../crypto/bytes.js';
+import { concatBytes, utf8, zeroize } from '../../crypto/bytes.js';
 import { isSafeRelativePath } from '../relative-path.js';
 import { SealedFileError } from './errors.js';
 import {
@@ -132,14 +132,7 @@ export class SealedMount {
       const { header, key: fileKey } = openHeader(await readAt(file, 0, HEADER_BYTES), key, path);
       try {
         const record = header.chunkSize + TAG_BYTES;
-        const body = size - HEADER_BYTES;
-        if (body < TAG_BYTES) {
-          throw new SealedFileError(path, 'truncated', 'the file ends before its final chunk');
-        }
-        const count = Math.ceil(body / record);
-        if (body - (count - 1) * record < TAG_BYTES) {
-          throw new SealedFileError(path, 'truncated', 'the last chunk is cut short');
-        }
+        const count = recordCount(path, size - HEADER_BYTES, record);
         // Read about 1 MiB of records at a time, then authenticate them one by one.
         const perRead = Math.max(1, Math.floor(IO_BATCH_BYTES / record));
         for (let first = 0; first < count; first += perRead) {
@@ -162,6 +155,53 @@ export class SealedMount {
     }
   }
 
+  /**
+   * Seals `data` in the sealed file format and returns the bytes, for stores that are not this
+   * directory (a database row, a network message): `path` names it and is bound in as for a file,
+   * so `openBytes` opens it only under the same name and mount key.
+   */
+  sealBytes(path: string, data: Uint8Array): Uint8Array {
+    const { header, key } = newHeader(this.#mountKey(), this.#chunkSize, randomBytes(32));
+    try {
+      const size = header.chunkSize;
+      const count = Math.max(1, Math.ceil(data.length / size));
+      const records = Array.from({ length: count }, (_, index) =>
+        sealChunk(
+          key,
+          header,
+          path,
+          index,
+          index === count - 1,
+          data.subarray(index * size, (index + 1) * size),
+        ),
+      );
+      return concatBytes(header.bytes, ...records);
+    } finally {
+      zeroize(key);
+    }
+  }
+
+  /** The plaintext of bytes made by `sealBytes(path, …)`, all or nothing (SealedFileError). */
+  openBytes(path: string, sealed: Uint8Array): Uint8Array {
+    const { header, key } = openHeader(sealed, this.#mountKey(), path);
+    const chunks: Uint8Array[] = [];
+    try {
+      const record = header.chunkSize + TAG_BYTES;
+      const count = recordCount(path, sealed.length - HEADER_BYTES, record);
+      for (let index = 0; index < count; index++) {
+        const start = HEADER_BYTES + index * record;
+        const bytes = sealed.subarray(start, start + record);
+        const final = index === count - 1;
+        const plain = openChunk(key, header, path, index, final, bytes);
+        if (plain === undefined) throw explain(key, header, path, index, final, bytes);
+        chunks.push(plain);
+      }
+      return concatBytes(...chunks);
+    } finally {
+      zeroize(key, ...chunks);
+    }
+  }
+
   /** Erases the mount key; the mount cannot be used afterwards. */
   close(): void {
     zeroize(this.#key);
@@ -179,6 +219,18 @@ export class SealedMount {
     }
     return join(this.root, ...path.split('/'));
   }
+}
+
+/** How many records a body of `body` bytes holds; throws when it cannot be whole. */
+function recordCount(path: string, body: number, record: number): number {
+  if (body < TAG_BYTES) {
+    throw new SealedFileError(path, 'truncated', 'the file ends before its final chunk');
+  }
+  const count = Math.ceil(body / record);
+  if (body - (count - 1) * record < TAG_BYTES) {
+    throw new SealedFileError(path, 'truncated', 'the last chunk is cut short');
+  }
+  return count;
 }
 
 /**

@@ -7,8 +7,9 @@
  * - the server is unreachable or restarted (UNAVAILABLE, NOT_FOUND for its session): it
  *   registers again, waiting with exponential backoff and jitter while the server is down;
  * - a result the server no longer wants (FAILED_PRECONDITION): dropped, the node polls on.
- * An identity the server refuses (UNAUTHENTICATED, PERMISSION_DENIED) ends the node with that
- * error: retrying cannot fix it.
+ * An identity the server refuses (UNAUTHENTICATED, PERMISSION_DENIED, which includes failed
+ * attestation), or a server that fails the node's attestation checks (PeerAttestationError),
+ * ends the node with that error: retrying cannot fix it.
  */
 import { create } from '@bufbuild/protobuf';
 import {
@@ -29,6 +30,7 @@ import {
   encodeFitRes,
   encodeParameters,
 } from '../wire.js';
+import { PeerAttestationError } from '../errors.js';
 import { Backoff, sleep, type BackoffOptions } from './backoff.js';
 
 /** What runs the tasks: a ClientHost, or anything answering like one. */
@@ -68,6 +70,14 @@ const REFUSED = new Set([Code.FailedPrecondition, Code.InvalidArgument, Code.Res
 
 const callOptions = (signal: AbortSignal | undefined) => (signal === undefined ? {} : { signal });
 
+/** The server failed this node's attestation checks: no retry can fix that either. */
+function attestationFailure(error: Error): PeerAttestationError | undefined {
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof PeerAttestationError) return cause;
+  }
+  return undefined;
+}
+
 /** The session ended on the server's side: register again at once. */
 class SessionLost extends Error {}
 
@@ -94,6 +104,8 @@ export async function runNode(options: NodeOptions): Promise<void> {
       if (error instanceof SessionLost) continue;
       const connectError = ConnectError.from(error);
       if (FATAL.has(connectError.code)) throw connectError;
+      const attestation = attestationFailure(connectError);
+      if (attestation !== undefined) throw attestation;
       const delayMs = backoff.next();
       emit({ type: 'retry', error: connectError.message, delayMs });
       await sleep(delayMs, signal);

@@ -5,6 +5,7 @@
  */
 import type { Transport } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
+import type { TLSSocket } from 'node:tls';
 
 export interface NodeTls {
   /** PEM: the CA that signed the server's certificate. */
@@ -14,7 +15,19 @@ export interface NodeTls {
   readonly key: string;
 }
 
-export function fleetTransport(url: string, maxMessageBytes: number, tls?: NodeTls): Transport {
+/**
+ * Attested TLS (deploy/attested.ts): opens the TLS connection to the server itself and destroys
+ * it when the server's evidence or identity fails, before HTTP/2 sends anything.
+ */
+export interface AttestedNodeTls {
+  connect(host: string, port: number): TLSSocket;
+}
+
+export function fleetTransport(
+  url: string,
+  maxMessageBytes: number,
+  tls?: NodeTls | AttestedNodeTls,
+): Transport {
   return createGrpcTransport({
     baseUrl: url,
     readMaxBytes: maxMessageBytes,
@@ -26,6 +39,18 @@ export function fleetTransport(url: string, maxMessageBytes: number, tls?: NodeT
     // connect-node 2.1 a ping timing out on an idle connection is an unhandled 'error' event
     // that ends the process. A dead connection under a long poll surfaces as the call's
     // deadline instead (node.ts).
-    ...(tls === undefined ? {} : { nodeOptions: { ca: tls.ca, cert: tls.cert, key: tls.key } }),
+    ...(tls === undefined
+      ? {}
+      : 'connect' in tls
+        ? { nodeOptions: { createConnection: attestedConnection(url, tls) } }
+        : { nodeOptions: { ca: tls.ca, cert: tls.cert, key: tls.key } }),
   });
+}
+
+function attestedConnection(url: string, tls: AttestedNodeTls): () => TLSSocket {
+  const { hostname, port, protocol } = new URL(url);
+  if (protocol !== 'https:')
+    throw new Error(`attested TLS needs an https:// server URL, got ${url}`);
+  const host = hostname.replace(/^\[(.*)\]$/, '$1');
+  return () => tls.connect(host, port === '' ? 443 : Number(port));
 }

@@ -32,6 +32,17 @@ export interface NodeAuthenticator {
 }
 
 const identities = new WeakMap<object, PeerIdentity>();
+/**
+ * An identity decided for a connection by something other than its certificate key (attested
+ * TLS, listen.ts). Kept as a property of the TLS socket itself: HTTP/2 hands handlers a proxy of
+ * it, through which properties of the socket read through.
+ */
+const ASSIGNED = Symbol('sepal assigned peer identity');
+
+/** Sets the identity of a TLS connection in place of its certificate key (attested TLS). */
+export function assignPeerIdentity(socket: TLSSocket, identity: PeerIdentity): void {
+  (socket as TLSSocket & { [ASSIGNED]?: PeerIdentity })[ASSIGNED] = identity;
+}
 
 /**
  * The identity key of a TLS connection's client certificate, read once per connection (keyed
@@ -40,6 +51,8 @@ const identities = new WeakMap<object, PeerIdentity>();
  */
 export function peerIdentity(socket: TLSSocket | { encrypted?: undefined }): PeerIdentity {
   if (socket.encrypted === undefined) return undefined;
+  const assigned = (socket as { [ASSIGNED]?: PeerIdentity })[ASSIGNED];
+  if (assigned !== undefined) return assigned;
   const cached = identities.get(socket);
   if (cached !== undefined) return cached;
   let identity: PeerIdentity;
@@ -79,6 +92,27 @@ export function allowListAuthenticator(allowList: AllowList): NodeAuthenticator 
       return { node, key };
     },
     keyOf: (ctx) => identify(ctx).key,
+  };
+}
+
+/**
+ * `inner`, but refusing every call on a connection whose identity is an error first (attested
+ * TLS: a peer whose evidence failed is told why at each request, whatever `inner` checks).
+ */
+export function refusingUnidentified(inner: NodeAuthenticator): NodeAuthenticator {
+  const check = (ctx: HandlerContext) => {
+    const identity = ctx.values.get(peerIdentityKey);
+    if (identity !== undefined && 'error' in identity) throw identity.error;
+  };
+  return {
+    register(ctx, claimed) {
+      check(ctx);
+      return inner.register(ctx, claimed);
+    },
+    keyOf(ctx) {
+      check(ctx);
+      return inner.keyOf(ctx);
+    },
   };
 }
 

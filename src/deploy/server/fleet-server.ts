@@ -15,12 +15,12 @@ import type { ServerEvent } from '../../fl/events.js';
 import { runServer, type RunResult, type ServerOptions } from '../../fl/server.js';
 import type { Strategy } from '../../fl/strategy/strategy.js';
 import { AllowList } from './allow-list.js';
-import { allowListAuthenticator, namedAuthenticator } from './auth.js';
+import { allowListAuthenticator, namedAuthenticator, refusingUnidentified } from './auth.js';
 import { Fleet, type NodeEvent } from './fleet.js';
 import { listen, type ServerTls } from './listen.js';
 import { RateLimiter, type RateLimit } from './rate-limit.js';
 import { fleetService } from './service.js';
-import { ServerStore } from './store.js';
+import { type BlobSealer, ServerStore } from './store.js';
 import * as pb from '../../gen/sepal/fleet/v1/fleet_pb.js';
 
 export interface FleetServerOptions {
@@ -32,6 +32,8 @@ export interface FleetServerOptions {
   readonly allowList?: string;
   /** The SQLite database. */
   readonly database: string;
+  /** Seals every checkpoint written to the database (confidential mode; store.ts). */
+  readonly sealer?: BlobSealer;
   /** The job's identity (its config as JSON): a run resumes only under the same job. */
   readonly job: string;
   /** Abandon an unfinished run of another job instead of refusing to start. */
@@ -74,8 +76,19 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
   if (options.allowList !== undefined && options.tls === undefined) {
     throw new Error('an allow-list needs TLS: node keys are read from client certificates');
   }
-  const store = new ServerStore(options.database);
+  const store = new ServerStore(options.database, options.sealer);
   const run = store.openRun(options.job, options.newRun);
+  const checkpoints = store.checkpointStore(run.id);
+  if (run.resumed) {
+    // A checkpoint that cannot be opened (tampered, wrong key, unsealed in sealed mode) stops
+    // the server here, before it listens, rather than once nodes have joined.
+    try {
+      await checkpoints.loadLatest();
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+  }
   const emit = options.onEvent ?? (() => undefined);
   const fleet = new Fleet({
     runId: run.id,
@@ -101,8 +114,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
         pb.FleetService,
         fleetService({
           fleet,
-          authenticator:
-            allowList === undefined ? namedAuthenticator : allowListAuthenticator(allowList),
+          authenticator: authenticatorFor(options.tls, allowList),
           rateLimiter: new RateLimiter(options.rateLimit),
           ...(options.onInternalError === undefined
             ? {}
@@ -141,7 +153,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
           ? {}
           : { secAggStageTimeoutMs: options.secAggStageTimeoutMs }),
         ...(options.stopWhen === undefined ? {} : { stopWhen: options.stopWhen }),
-        checkpoint: store.checkpointStore(run.id),
+        checkpoint: checkpoints,
         onEvent: (event) => {
           if (event.type === 'round-started') fleet.round = event.round;
           emit(event);
@@ -157,4 +169,13 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
       store.close();
     },
   };
+}
+
+/**
+ * The allow-list when there is one; with attested TLS, a connection whose peer failed its
+ * checks is refused first whatever the authenticator.
+ */
+function authenticatorFor(tls: ServerTls | undefined, allowList: AllowList | undefined) {
+  const inner = allowList === undefined ? namedAuthenticator : allowListAuthenticator(allowList);
+  return tls?.identifyPeer === undefined ? inner : refusingUnidentified(inner);
 }

@@ -14,14 +14,29 @@ import * as http2 from 'node:http2';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
-import { contextWithIdentity, peerIdentity } from './auth.js';
+import {
+  assignPeerIdentity,
+  contextWithIdentity,
+  peerIdentity,
+  type PeerIdentity,
+} from './auth.js';
 
 export interface ServerTls extends SecureContextOptions {
   /** CA certificates (PEM) that client certificates must chain to. */
   readonly ca: string | Buffer | (string | Buffer)[];
   /** Extra checks of a connection after the handshake (an attestation verifier): throw to refuse. */
   readonly verifyPeer?: (socket: TLSSocket) => void;
+  /**
+   * Attested TLS (deploy/attested.ts): peers present self-signed RA-TLS certificates, so
+   * OpenSSL's chain check is off and this decides each connection's identity right after the
+   * handshake, before any request on it is read. An identity that is an error is refused at
+   * every request with that error (the peer learns why), and the connection is closed soon after.
+   */
+  readonly identifyPeer?: (socket: TLSSocket) => PeerIdentity;
 }
+
+/** How long a connection whose peer was refused stays open to tell it why. */
+const REFUSED_CONNECTION_MS = 5000;
 
 export interface ListenOptions {
   readonly host: string;
@@ -62,17 +77,32 @@ export function listen(options: ListenOptions): Promise<Listening> {
   if (tls === undefined) {
     server = http2.createServer(handler);
   } else {
-    const { verifyPeer, ...context } = tls;
+    const { verifyPeer, identifyPeer, ...context } = tls;
     server = http2.createSecureServer(
       {
         ...context,
         minVersion: 'TLSv1.3',
         requestCert: true,
-        rejectUnauthorized: true,
+        rejectUnauthorized: identifyPeer === undefined,
         allowHTTP1: true,
       },
       handler,
     );
+    if (identifyPeer !== undefined) {
+      // Runs in the same turn as the handshake's completion: no request is read before it.
+      server.on('secureConnection', (socket: TLSSocket) => {
+        let identity: PeerIdentity;
+        try {
+          identity = identifyPeer(socket);
+        } catch (error) {
+          identity = { error: error as Error };
+        }
+        assignPeerIdentity(socket, identity);
+        if (identity === undefined || 'error' in identity) {
+          setTimeout(() => socket.destroy(), REFUSED_CONNECTION_MS).unref();
+        }
+      });
+    }
     if (verifyPeer !== undefined) {
       server.on('secureConnection', (socket: TLSSocket) => {
         try {

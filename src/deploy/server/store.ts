@@ -6,6 +6,14 @@
  * committed before the call returns, so a round the server reported complete survives kill -9
  * and power loss. A checkpoint is stored in the framework's own binary format (fl/checkpoint.ts),
  * one row per round, beside its round record as JSON for inspection with the sqlite3 shell.
+ *
+ * Sealed (confidential mode, `sepal server --sealed-key`): each checkpoint is sealed before it
+ * is written (confidential/sealed format, AES-256-GCM under the server's mount key) with its run
+ * and round bound in as its name, `checkpoints/<run id>/<round>`, and the round record column
+ * stays NULL (the record is inside the sealed checkpoint). So neither the database nor its WAL
+ * ever holds the model in the clear; a blob moved to another row, altered, cut, or sealed under
+ * another key is refused when loaded, naming the run and round. Rollback to an older sealed row
+ * of the same run and round is not detected (docs/confidential.md, Limits).
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -16,6 +24,7 @@ import {
   type Checkpoint,
   type CheckpointStore,
 } from '../../fl/checkpoint.js';
+import { looksSealed } from '../../confidential/sealed/index.js';
 import { DeployFileError } from '../errors.js';
 import { newId } from './session.js';
 
@@ -43,6 +52,16 @@ CREATE TABLE IF NOT EXISTS nodes (
 );
 `;
 
+/** Seals and opens named blobs (a SealedMount). */
+export interface BlobSealer {
+  sealBytes(name: string, data: Uint8Array): Uint8Array;
+  openBytes(name: string, sealed: Uint8Array): Uint8Array;
+}
+
+/** The name a checkpoint is sealed under: its run and round are bound into every chunk. */
+export const sealedCheckpointName = (runId: string, round: number) =>
+  `checkpoints/${runId}/${round}`;
+
 export interface RunInfo {
   readonly id: string;
   /** True when the run existed and continues; false when it was created now. */
@@ -56,7 +75,11 @@ export class ServerStore {
     { readonly key: string | undefined; readonly at: number; readonly count: number }
   >();
 
-  constructor(readonly path: string) {
+  /** @param sealer seals every checkpoint written and opens every one read (confidential mode). */
+  constructor(
+    readonly path: string,
+    private readonly sealer?: BlobSealer,
+  ) {
     try {
       mkdirSync(dirname(path), { recursive: true });
       this.#db = new Database(path);
@@ -145,26 +168,53 @@ export class ServerStore {
        VALUES (?, ?, ?, ?, ?)`,
     );
     const latest = this.#db.prepare(
-      'SELECT checkpoint FROM checkpoints WHERE run_id = ? ORDER BY round DESC LIMIT 1',
+      'SELECT round, checkpoint FROM checkpoints WHERE run_id = ? ORDER BY round DESC LIMIT 1',
     );
     return {
       save: async (checkpoint: Checkpoint) => {
         const record = checkpoint.history.rounds.find((r) => r.round === checkpoint.round);
+        const encoded = encodeCheckpoint(checkpoint);
+        const sealer = this.sealer;
         insert.run(
           runId,
           checkpoint.round,
-          encodeCheckpoint(checkpoint),
-          record === undefined ? null : JSON.stringify(record),
+          sealer === undefined
+            ? encoded
+            : sealer.sealBytes(sealedCheckpointName(runId, checkpoint.round), encoded),
+          sealer !== undefined || record === undefined ? null : JSON.stringify(record),
           Date.now(),
         );
       },
       loadLatest: async () => {
-        const row = latest.get(runId) as { checkpoint: Uint8Array } | undefined;
-        return row === undefined
-          ? undefined
-          : decodeCheckpoint(row.checkpoint, `${this.path} (run ${runId})`);
+        const row = latest.get(runId) as { round: number; checkpoint: Uint8Array } | undefined;
+        if (row === undefined) return undefined;
+        const source = `${this.path} (run ${runId}, round ${row.round})`;
+        return decodeCheckpoint(this.#unseal(runId, row.round, row.checkpoint, source), source);
       },
     };
+  }
+
+  /** A stored checkpoint blob in the clear; refuses one sealed differently from this store. */
+  #unseal(runId: string, round: number, blob: Uint8Array, source: string): Uint8Array {
+    const sealed = looksSealed(blob);
+    if (this.sealer === undefined) {
+      if (!sealed) return blob;
+      throw new DeployFileError(
+        source,
+        'the checkpoint is sealed: start the server with the mount key it was sealed with (--sealed-key)',
+      );
+    }
+    if (!sealed) {
+      throw new DeployFileError(
+        source,
+        'the checkpoint is not sealed (written without --sealed-key): a sealed server refuses it',
+      );
+    }
+    try {
+      return this.sealer.openBytes(sealedCheckpointName(runId, round), blob);
+    } catch (error) {
+      throw new DeployFileError(source, `refused: ${(error as Error).message}`);
+    }
   }
 
   close(): void {
