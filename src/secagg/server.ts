@@ -232,8 +232,17 @@ export class SecAggServer {
     return this.#stage !== 'unmask' || this.#unmaskAsked.has(id);
   }
 
+  /** Whether every active participant of the stage has answered (waitingFor is empty). */
+  #complete(): boolean {
+    for (const id of this.#active) {
+      if (!this.#answered.has(id) && this.#participates(id)) return false;
+    }
+    return true;
+  }
+
+  // Called on every answer: #complete stops at the first client still awaited and builds no list.
   #advanceIfComplete(): ServerStep {
-    return this.waitingFor.length === 0 ? this.#advance() : this.#step([]);
+    return this.#complete() ? this.#advance() : this.#step([]);
   }
 
   #advance(): ServerStep {

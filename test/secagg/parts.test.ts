@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { create, toBinary } from '@bufbuild/protobuf';
 import fc from 'fast-check';
 import { isSmallOrderKey } from '../../src/crypto/agreement.js';
 import { nodeBackend } from '../../src/crypto/backend-node.js';
@@ -12,6 +13,7 @@ import {
   encodeServerMessage,
 } from '../../src/secagg/codec.js';
 import { ParameterError, ProtocolError } from '../../src/secagg/errors.js';
+import * as pb from '../../src/gen/sepal/secagg/v1/secagg_pb.js';
 import { drawGraph } from '../../src/secagg/graph.js';
 import { pack, unpack } from '../../src/secagg/packing.js';
 import { resolveRoundParams } from '../../src/secagg/params.js';
@@ -148,6 +150,42 @@ describe('packing and codec', () => {
       32,
     );
     assert.throws(() => decodeClientMessage(badKey, 32), /encryptionKey must be 32 bytes/);
+  });
+
+  // The hand-written relay encoders must be byte-for-byte what protobuf-es writes for the schema,
+  // zero ids and empty byte strings included (proto3 omits them).
+  it('share-keys and ask-vectors relays encode exactly as protobuf-es does', () => {
+    const id = fc.oneof(fc.constant(0), fc.nat());
+    const bytes = fc.uint8Array({ maxLength: 90 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ clientId: id, encryptionKey: bytes, maskKey: bytes }), {
+          maxLength: 6,
+        }),
+        fc.array(fc.record({ peer: id, ciphertext: bytes }), { maxLength: 6 }),
+        (neighbours, shares) => {
+          const shareKeys = toBinary(
+            pb.ServerMessageSchema,
+            create(pb.ServerMessageSchema, {
+              body: { case: 'shareKeys', value: create(pb.ShareKeysSchema, { neighbours }) },
+            }),
+          );
+          assert.deepEqual(encodeServerMessage({ stage: 'share-keys', neighbours }), shareKeys);
+          const askVectors = toBinary(
+            pb.ServerMessageSchema,
+            create(pb.ServerMessageSchema, {
+              body: {
+                case: 'askVectors',
+                value: create(pb.AskVectorsSchema, {
+                  shares: shares.map((s) => ({ peerId: s.peer, ciphertext: s.ciphertext })),
+                }),
+              },
+            }),
+          );
+          assert.deepEqual(encodeServerMessage({ stage: 'ask-vectors', shares }), askVectors);
+        },
+      ),
+    );
   });
 });
 
