@@ -6,6 +6,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import type { ServerEvent } from '../../src/fl/events.js';
 import type { History } from '../../src/fl/history.js';
 import { resolveConfig, type JobConfigInput } from '../../src/sim/config.js';
 import { simulate } from '../../src/sim/federation.js';
@@ -60,5 +61,34 @@ describe('sepal simulate', () => {
       history.rounds.map((r) => [r.dropped, r.centralized?.accuracy]),
       fromCli.rounds.map((r) => [r.dropped, r.centralized?.accuracy]),
     );
+  });
+});
+
+describe('secure aggregation alongside training in the simulator', () => {
+  it('drops clients injected to vanish after setup while they train, and aggregates the rest', async () => {
+    const events: ServerEvent[] = [];
+    const { history } = await simulate({
+      config: resolveConfig({
+        ...JOB,
+        name: 'overlap-test',
+        rounds: 1,
+        dropout: { probability: 0.3, stage: 'setup' },
+      }),
+      onEvent: (e) => events.push(e),
+    });
+    const [round] = history.rounds;
+    assert.ok(round?.secAgg !== undefined && round.secAgg.aborted === undefined);
+    const drops = events.flatMap((e) => (e.type === 'client-dropped' ? [e] : []));
+    assert.ok(drops.length > 0, 'the seed drops some client');
+    assert.deepEqual([...new Set(drops.map((d) => d.stage))], ['ask-keys']);
+    assert.deepEqual(
+      round.dropped,
+      drops.map((d) => d.client),
+    );
+    assert.equal(round.aggregated, round.sampled - drops.length);
+    // They left while clients were still training: before the last fit finished.
+    const lastFit = events.findLastIndex((e) => e.type === 'fit-finished');
+    assert.ok(events.indexOf(drops[0] as ServerEvent) < lastFit);
+    assert.ok((round.secAgg.afterFitMs ?? -1) >= 0);
   });
 });
