@@ -15,20 +15,17 @@
  * Both are evaluated on the 10,000 test images (which both parties hold, split the same way and
  * already aligned by position).
  */
-import { seededRandom, shuffle } from '../crypto/random.js';
-import type { ImageDataset } from '../data/dataset.js';
-import { loadFashionMnist } from '../data/fashion-mnist.js';
 import { simulatePsi } from '../vertical/psi/simulate.js';
 import { startWorkerGroup } from '../vertical/psi/worker-group.js';
 import { ActiveParty } from '../vertical/split/active.js';
 import { alignRows } from '../vertical/split/align.js';
 import { predictCentral, trainCentral } from '../vertical/split/central.js';
 import { accuracy, predictSplit, trainSplit } from '../vertical/split/driver.js';
-import type { Matrix } from '../vertical/split/messages.js';
 import { createSplitModel } from '../vertical/split/model.js';
 import { PassiveParty } from '../vertical/split/passive.js';
 import { BatchSchedule } from '../vertical/split/schedule.js';
 import { tf } from '../vertical/split/tf.js';
+import { exampleId, exampleRandom, holders, loadExampleParty } from './vfl-data.js';
 
 export interface VflExampleOptions {
   examples: number;
@@ -59,51 +56,18 @@ export interface VflReport {
   testAccuracy: { split: number; central: number; gapPoints: number };
 }
 
-const HALF = 14;
-
-/** Pixel columns [from, from + HALF) of the given images, one row of features per image. */
-function columns(dataset: ImageDataset, images: readonly number[], from: number): Matrix {
-  const { height, width } = dataset;
-  const cols = height * HALF;
-  const data = new Float32Array(images.length * cols);
-  images.forEach((image, i) => {
-    for (let y = 0; y < height; y++) {
-      const start = (image * height + y) * width + from;
-      data.set(dataset.images.subarray(start, start + HALF), i * cols + y * HALF);
-    }
-  });
-  return { rows: images.length, cols, data };
-}
-
-const idOf = (index: number) => `fashion-mnist/train/${index}`;
 const seconds = (since: number) => (performance.now() - since) / 1000;
 
 export async function runVflExample(options: VflExampleOptions): Promise<VflReport> {
   const log = options.log ?? (() => {});
-  const { train, test, source } = await loadFashionMnist({
-    ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
-    ...(options.subset && { subset: true }),
-  });
-  const examples = Math.min(options.examples, train.count);
-
-  // Who holds what: a seeded permutation, first 10% passive-only, next 10% active-only.
-  const random = (label: string) => seededRandom(options.seed, `sepal/vfl-example/${label}`);
-  const everyone = shuffle(
-    Array.from({ length: examples }, (_, i) => i),
-    random('holders'),
-  );
-  const tenth = Math.round(examples / 10);
-  const passiveOnly = new Set(everyone.slice(0, tenth));
-  const activeOnly = new Set(everyone.slice(tenth, 2 * tenth));
-  const passiveImages = shuffle(
-    everyone.filter((i) => !activeOnly.has(i)),
-    random('passive-order'),
-  );
-  const activeImages = shuffle(
-    everyone.filter((i) => !passiveOnly.has(i)),
-    random('active-order'),
-  );
-  const [passiveIds, activeIds] = [passiveImages.map(idOf), activeImages.map(idOf)];
+  // Each party's share, drawn exactly as `sepal vfl passive|active` draw theirs (vfl-data.ts).
+  const [passiveData, activeData] = await Promise.all([
+    loadExampleParty('passive', options),
+    loadExampleParty('active', options),
+  ]);
+  const { source, examples, classes } = activeData;
+  const random = (label: string) => exampleRandom(options.seed, label);
+  const [passiveIds, activeIds] = [passiveData.ids, activeData.ids];
 
   log(
     `PSI: ${passiveIds.length} ids at the passive party, ${activeIds.length} at the active party`,
@@ -120,7 +84,7 @@ export async function runVflExample(options: VflExampleOptions): Promise<VflRepo
   ).finally(() => psiGroup.close());
   const psiSeconds = seconds(psiStart);
   const aligned = psi.results[0].ids;
-  const truth = new Set(everyone.slice(2 * tenth).map(idOf));
+  const truth = new Set(holders(examples, options.seed).common.map(exampleId));
   const psiExact =
     aligned.length === truth.size &&
     aligned.every((id) => truth.has(id)) &&
@@ -130,26 +94,19 @@ export async function runVflExample(options: VflExampleOptions): Promise<VflRepo
   const passiveFeatures = alignRows(
     'passive',
     passiveIds,
-    columns(train, passiveImages, 0),
+    passiveData.features,
     psi.results[0].ids,
   ).features;
-  const activeAligned = alignRows(
-    'active',
-    activeIds,
-    columns(train, activeImages, HALF),
-    psi.results[1].ids,
-  );
-  const labels = activeAligned.rows.map(
-    (row) => train.labels[activeImages[row] as number] as number,
-  );
+  const activeAligned = alignRows('active', activeIds, activeData.features, psi.results[1].ids);
+  const labels = activeAligned.rows.map((row) => (activeData.labels as number[])[row] as number);
 
-  const pixels = train.height * HALF;
+  const pixels = passiveData.pixels;
   const arch = {
     passiveInputs: pixels,
     activeInputs: pixels,
     embedding: 64,
     hidden: 64,
-    classes: train.classes,
+    classes,
   };
   const schedule = new BatchSchedule({
     count: aligned.length,
@@ -179,7 +136,7 @@ export async function runVflExample(options: VflExampleOptions): Promise<VflRepo
     peer: 'passive',
     features: activeAligned.features,
     labels,
-    classes: train.classes,
+    classes,
     bottom: split.activeBottom,
     top: split.top,
     optimizer: optimizer(),
@@ -204,15 +161,15 @@ export async function runVflExample(options: VflExampleOptions): Promise<VflRepo
     passive: passiveFeatures,
     active: activeAligned.features,
     labels,
-    classes: train.classes,
+    classes,
   };
   const centralLosses = trainCentral(central, centralData, schedule, optimizer());
   const centralSeconds = seconds(centralStart);
 
-  const everyTest = Array.from({ length: test.count }, (_, i) => i);
-  const [testLeft, testRight] = [columns(test, everyTest, 0), columns(test, everyTest, HALF)];
-  const splitAccuracy = accuracy(predictSplit(passive, active, testLeft, testRight), test.labels);
-  const centralAccuracy = accuracy(predictCentral(central, testLeft, testRight), test.labels);
+  const [testLeft, testRight] = [passiveData.test.features, activeData.test.features];
+  const testLabels = activeData.test.labels as ArrayLike<number>;
+  const splitAccuracy = accuracy(predictSplit(passive, active, testLeft, testRight), testLabels);
+  const centralAccuracy = accuracy(predictCentral(central, testLeft, testRight), testLabels);
   const lastEpochMean = (losses: number[]) => {
     const last = losses.slice(-schedule.stepsPerEpoch);
     return last.reduce((sum, loss) => sum + loss, 0) / last.length;

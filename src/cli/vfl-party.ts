@@ -21,6 +21,7 @@ import { PassiveRun, type PassiveEvent } from '../vertical/net/passive-run.js';
 import type { RunPlan } from '../vertical/net/plan.js';
 import { exportSealed } from '../vertical/net/sealed-export.js';
 import { serveActive } from '../vertical/net/server.js';
+import { startWorkerGroup, type WorkerGroup } from '../vertical/psi/worker-group.js';
 import { ActiveParty } from '../vertical/split/active.js';
 import { alignRows } from '../vertical/split/align.js';
 import { createSplitModel } from '../vertical/split/model.js';
@@ -131,6 +132,8 @@ const ROLE_ONLY: Record<Role, (keyof Values)[]> = {
 
 export interface PartyReport {
   role: Role;
+  /** Active party: who opened the session (its key, or evidence type and key). */
+  peer?: string;
   source: string;
   examples: number;
   ids: number;
@@ -164,8 +167,18 @@ export async function main(role: Role, argv: string[]): Promise<number> {
     numberOption(values['max-message-mb'], 'max-message-mb', 64, false, 0.001) * 2 ** 20,
   );
   // Everything that can refuse to start does so before any data is loaded or sent.
-  const channel = await channelFrom(values);
-  const mount = await exportMount(values, role);
+  let channel: Channel;
+  let mount: SealedMount | undefined;
+  try {
+    channel = await channelFrom(values);
+    mount = await exportMount(values, role);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    // Not in an enclave, a manifest that does not verify, an unreadable PEM: say which, no trace.
+    const { name, message } = error as Error;
+    console.error(`sepal vfl ${role}: cannot start: ${name}: ${message}`);
+    return 1;
+  }
   const log = values.json ? () => undefined : (line: string) => console.log(line);
   if (channel.kind === 'insecure') {
     console.error(
@@ -175,10 +188,11 @@ export async function main(role: Role, argv: string[]): Promise<number> {
   const data = await loadExampleParty(role, settings);
   log(`${role}: ${data.ids.length} ids of ${data.examples} images (${data.source})`);
   const started = performance.now();
-  const report =
+  const report = await withPsiGroup((group) =>
     role === 'active'
-      ? await runActive(values, settings, data, channel, maxMessageBytes, mount, log)
-      : await runPassive(values, settings, data, channel, maxMessageBytes, mount, log);
+      ? runActive(values, settings, data, channel, maxMessageBytes, mount, log, group)
+      : runPassive(values, settings, data, channel, maxMessageBytes, mount, log, group),
+  );
   report.seconds.total = (performance.now() - started) / 1000;
   if (values.json) console.log(JSON.stringify(report));
   else {
@@ -240,6 +254,19 @@ function replay(values: Values, settings: ExampleSettings, role: Role) {
   };
 }
 
+/**
+ * PSI on worker threads (every core, and the event loop stays free to answer the peer), closed
+ * once the run is over.
+ */
+async function withPsiGroup<T>(run: (group: WorkerGroup) => Promise<T>): Promise<T> {
+  const group = await startWorkerGroup();
+  try {
+    return await run(group);
+  } finally {
+    await group.close();
+  }
+}
+
 async function runActive(
   values: Values,
   settings: ExampleSettings,
@@ -248,16 +275,18 @@ async function runActive(
   maxMessageBytes: number,
   mount: SealedMount | undefined,
   log: (line: string) => void,
+  psiGroup: WorkerGroup,
 ): Promise<PartyReport> {
   const model = splitModel(data, settings);
   model.passiveBottom.dispose(); // the passive party's: only its initial weights were shared
   const random = replay(values, settings, 'active');
   const times: { opened?: number; aligned?: number; finished?: number } = {};
   let aligned: number | undefined;
+  let peer: string | undefined;
   const session = new ActiveSession({
     ids: data.ids,
     plan: planOf(settings),
-    ...(random.psi && { psiRandom: random.psi }),
+    psi: { group: psiGroup, ...(random.psi && { random: random.psi }) },
     align: (result) => {
       const rows = alignRows('active', data.ids, data.features, result.ids);
       const schedule = scheduleFor(result.ids.length, settings);
@@ -280,7 +309,10 @@ async function runActive(
     peerTimeoutMs: numberOption(values['peer-timeout-ms'], 'peer-timeout-ms', 600_000, true, 1),
     reconnectMs: numberOption(values['reconnect-ms'], 'reconnect-ms', 10_000, true, 1),
     onEvent: (event) => {
-      if (event.type === 'opened') times.opened = performance.now();
+      if (event.type === 'opened') {
+        times.opened = performance.now();
+        peer = event.peer;
+      }
       if (event.type === 'aligned') {
         times.aligned = performance.now();
         aligned = event.count;
@@ -327,6 +359,7 @@ async function runActive(
       : [];
   return {
     role: 'active',
+    ...(peer !== undefined && { peer }),
     source: data.source,
     examples: data.examples,
     ids: data.ids.length,
@@ -352,6 +385,7 @@ async function runPassive(
   maxMessageBytes: number,
   mount: SealedMount | undefined,
   log: (line: string) => void,
+  psiGroup: WorkerGroup,
 ): Promise<PartyReport> {
   if (values.server === undefined) throw new UsageError('--server is required');
   const model = splitModel(data, settings);
@@ -367,7 +401,7 @@ async function runPassive(
     client,
     ids: data.ids,
     plan: planOf(settings),
-    ...(random.psi && { psiRandom: random.psi }),
+    psi: { group: psiGroup, ...(random.psi && { random: random.psi }) },
     align: (result) => {
       const schedule = scheduleFor(result.ids.length, settings);
       const party = new PassiveParty({

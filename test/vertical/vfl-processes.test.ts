@@ -4,9 +4,11 @@
 //   sealed exports are ciphertext only, open with their own key only, and reproduce the accuracy;
 // - a passive process SIGKILLed mid-training: the active party names it, exits 1 and exports its
 //   last good state;
-// - an active process SIGKILLed mid-training: the passive party names it and exits 1.
+// - an active process SIGKILLed mid-training: the passive party names it and exits 1;
+// - --attest software: both verify each other's evidence and train when their policies allow
+//   software evidence; a passive party whose policy forbids it refuses before any data moves.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -19,6 +21,11 @@ import {
 import { loadExampleParty } from '../../src/cli/vfl-data.js';
 import { runVflExample } from '../../src/cli/vfl-example.js';
 import type { PartyReport } from '../../src/cli/vfl-party.js';
+import { createManifest } from '../../src/confidential/manifest/create.js';
+import { serializeManifest } from '../../src/confidential/manifest/document.js';
+import { signManifest } from '../../src/confidential/manifest/signature.js';
+import { generateSigningKey, signingPublicKey } from '../../src/confidential/signing.js';
+import { bytesToHex } from '../../src/crypto/bytes.js';
 import { certPaths, createDevelopmentPki } from '../../src/deploy/certs.js';
 import { readSealedModel } from '../../src/vertical/net/sealed-export.js';
 import { accuracy } from '../../src/vertical/split/driver.js';
@@ -245,5 +252,58 @@ describe('sepal vfl active / passive as two processes', () => {
       ),
     );
     assert.match(output, /kept the last good state \(\d+ steps\)/);
+  });
+
+  it('--attest software: trains when both policies allow software evidence; fails closed otherwise', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sepal-vfl-attest-'));
+    writeFileSync(join(dir, 'code.txt'), 'the code both parties run');
+    const signer = generateSigningKey();
+    const manifest = await createManifest({ root: dir, code: ['code.txt'], data: [] });
+    writeFileSync(join(dir, 'manifest.json'), serializeManifest(signManifest(manifest, signer)));
+    writeFileSync(join(dir, 'allow.json'), JSON.stringify({ allowInsecure: true }));
+    writeFileSync(join(dir, 'strict.json'), JSON.stringify({}));
+    const attest = (policy: string) => [
+      '--attest',
+      'software',
+      '--policy',
+      join(dir, policy),
+      '--manifest',
+      join(dir, 'manifest.json'),
+      '--trusted-key',
+      bytesToHex(signingPublicKey(signer)),
+      '--manifest-root',
+      dir,
+    ];
+    const common = [...exampleFlags, '--epochs', '1', '--deterministic', '--json'];
+    const { active, url } = await startActive([...attest('allow.json'), ...common]);
+    const refused = new Sepal([
+      'vfl',
+      'passive',
+      '--server',
+      url,
+      ...attest('strict.json'),
+      ...common,
+    ]);
+    assert.equal(await refused.exited, 1);
+    assert.match(
+      refused.lines.join('\n'),
+      /its attestation was refused: PolicyViolationError: .*allowInsecure/,
+    );
+    assert.equal(lastJson(refused).aligned, undefined); // nothing aligned, nothing trained
+    // The active party is still waiting for a passive party it can accept.
+    const passive = new Sepal([
+      'vfl',
+      'passive',
+      '--server',
+      url,
+      ...attest('allow.json'),
+      ...common,
+    ]);
+    const [passiveCode, activeCode] = await Promise.all([passive.exited, active.exited]);
+    assert.equal(passiveCode, 0, passive.lines.join('\n'));
+    assert.equal(activeCode, 0, active.lines.join('\n'));
+    assert.match(lastJson(active).peer ?? '', /^passive \(insecure evidence, key [0-9a-f]{12}…\)$/);
+    assert.equal(lastJson(passive).testAccuracy, lastJson(active).testAccuracy);
+    assert.equal(lastJson(active).steps, 10);
   });
 });

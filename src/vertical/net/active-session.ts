@@ -17,7 +17,6 @@
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { RandomSource } from '../../crypto/random.js';
 import { PeerError, PeerTimeoutError, VerticalInputError } from '../errors.js';
 import type { PsiResult } from '../psi/party.js';
 import type { ActiveParty } from '../split/active.js';
@@ -28,7 +27,7 @@ import { firstNonFinite } from '../split/model.js';
 import * as pb from '../../gen/sepal/vertical/v1/vertical_pb.js';
 import { PeerGoneError } from './errors.js';
 import { checkPlan, type RunPlan } from './plan.js';
-import { PsiEndpoint } from './psi-endpoint.js';
+import { PsiEndpoint, type PsiSettings } from './psi-endpoint.js';
 
 /** Who is calling, as the transport established it. */
 export interface Caller {
@@ -53,8 +52,8 @@ export interface ActiveSessionOptions {
   align: (result: PsiResult) => AlignedParty | Promise<AlignedParty>;
   /** Rows both parties hold in the same order, with their labels, for Evaluate. */
   evaluation?: { features: Matrix; labels: ArrayLike<number> };
-  /** The PSI scalar's and shuffle's source; the platform CSPRNG unless a replay injects one. */
-  psiRandom?: RandomSource;
+  /** PSI's randomness and group arithmetic (default: CSPRNG, libsodium on the calling thread). */
+  psi?: PsiSettings;
   peerTimeoutMs: number;
   reconnectMs: number;
   onEvent?: (event: ActiveEvent) => void;
@@ -126,7 +125,7 @@ export class ActiveSession {
     return this.call(caller, session, 'psi', async (): Promise<pb.PsiResponse> => {
       const request = Buffer.concat(messages.flatMap((m) => [lengthPrefix(m.length), m]));
       if (this.lastPsi?.request.equals(request)) return this.lastPsi.reply;
-      this.psi ??= new PsiEndpoint(this.options.ids, this.name, this.peer, this.options.psiRandom);
+      this.psi ??= new PsiEndpoint(this.options.ids, this.name, this.peer, this.options.psi);
       const replies = [...(await this.psi.start())];
       for (const message of messages) replies.push(...(await this.psi.receive(message)));
       const result = await this.psi.result();

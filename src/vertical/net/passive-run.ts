@@ -8,7 +8,6 @@
  * tells the active party it gives up (Finish with a reason, best effort, so the active party rolls
  * back the same step) and throws the error, which names the active party.
  */
-import type { RandomSource } from '../../crypto/random.js';
 import { PeerError } from '../errors.js';
 import type { PsiResult } from '../psi/party.js';
 import { decodeSplitMessage, encodeSplitMessage, matrixMessage } from '../split/codec.js';
@@ -16,7 +15,7 @@ import type { Matrix } from '../split/messages.js';
 import type { PassiveParty } from '../split/passive.js';
 import type { ActiveClient } from './client.js';
 import { planMessage, PROTOCOL_VERSION, type RunPlan } from './plan.js';
-import { PsiEndpoint } from './psi-endpoint.js';
+import { PsiEndpoint, type PsiSettings } from './psi-endpoint.js';
 
 export interface AlignedPassive {
   party: PassiveParty;
@@ -31,8 +30,8 @@ export interface PassiveRunOptions {
   align: (result: PsiResult) => AlignedPassive | Promise<AlignedPassive>;
   /** Features of rows the active party holds in the same order with labels, for Evaluate. */
   evaluation?: Matrix;
-  /** The PSI scalar's and shuffle's source; the platform CSPRNG unless a replay injects one. */
-  psiRandom?: RandomSource;
+  /** PSI's randomness and group arithmetic (default: CSPRNG, libsodium on the calling thread). */
+  psi?: PsiSettings;
   /** Deadline of Open, each step and Finish. */
   timeoutMs: number;
   /** Deadline of each PSI call and of Evaluate, which compute over whole sets. */
@@ -143,7 +142,7 @@ export class PassiveRun {
   /** PSI: sends this party's messages until the active party has nothing more to say. */
   private async align(session: Uint8Array): Promise<PsiResult> {
     const { client, psiTimeoutMs } = this.options;
-    const psi = new PsiEndpoint(this.options.ids, client.name, client.peer, this.options.psiRandom);
+    const psi = new PsiEndpoint(this.options.ids, client.name, client.peer, this.options.psi);
     let outgoing = await psi.start();
     let aligned: number | undefined;
     while (outgoing.length > 0) {

@@ -5,14 +5,29 @@
  */
 import type { RandomSource } from '../../crypto/random.js';
 import { decodePsiMessage, encodePsiMessage } from '../psi/codec.js';
+import type { PsiGroup } from '../psi/group.js';
 import { PsiParty, type PsiResult } from '../psi/party.js';
+
+/** How a party computes PSI: its secrets' source and its group arithmetic (PsiParty's defaults). */
+export interface PsiSettings {
+  /** The platform CSPRNG unless a replay injects a seeded source. */
+  random?: RandomSource;
+  /** E.g. `startWorkerGroup()`: off the event loop, on every core. */
+  group?: PsiGroup;
+}
 
 export class PsiEndpoint {
   private readonly party: PsiParty;
   private started = false;
 
-  constructor(ids: readonly string[], name: string, peer: string, random?: RandomSource) {
-    this.party = new PsiParty(ids, { party: name, peer, ...(random && { random }) });
+  constructor(ids: readonly string[], name: string, peer: string, settings: PsiSettings = {}) {
+    const { random, group } = settings;
+    this.party = new PsiParty(ids, {
+      party: name,
+      peer,
+      ...(random && { random }),
+      ...(group && { group }),
+    });
   }
 
   /** This party's blinded set, the first time only; afterwards nothing. */
