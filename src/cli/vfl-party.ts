@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parsePolicyText, DEFAULT_POLICY } from '../confidential/attestation/index.js';
+import { AttestationError } from '../confidential/attestation/index.js';
 import { readPublicKey } from '../confidential/key-files.js';
 import { ATTEST_MODES, startConfidentialNode, type AttestMode } from '../confidential/node.js';
 import { readMountKeyFile, SealedMount } from '../confidential/sealed/index.js';
@@ -37,6 +37,7 @@ import {
   type ExampleSettings,
 } from './vfl-options.js';
 import { UsageError } from './usage.js';
+import { verifySettings } from './attest-common.js';
 
 const EMBEDDING = 64;
 
@@ -53,6 +54,7 @@ Channel (mutual TLS with the deployment's PKI by default: \`sepal certs\`):
                          the other's evidence before any data moves, and refuse on failure
   --policy FILE          the evidence this party accepts from the peer (default: SGX/TDX, no
                          debug, no software evidence)
+  --collateral PATH      Intel collateral (directory or JSON bundle) for the peer's quotes
   --manifest FILE        the signed integrity manifest, verified at start-up (needed by
   --trusted-key KEY        --attest software, whose evidence is its measurement), its signer's
   --manifest-root DIR      public key, and where its paths start (default: the current directory)
@@ -111,6 +113,7 @@ const OPTIONS = {
   ca: { type: 'string' },
   attest: { type: 'string' },
   policy: { type: 'string' },
+  collateral: { type: 'string' },
   manifest: { type: 'string' },
   'trusted-key': { type: 'string' },
   'manifest-root': { type: 'string' },
@@ -536,7 +539,13 @@ async function channelFrom(values: Values): Promise<Channel> {
     throw new UsageError('choose one of --cert/--key/--ca, --attest and --insecure');
   }
   if (attest === undefined) {
-    for (const name of ['policy', 'manifest', 'trusted-key', 'manifest-root'] as const) {
+    for (const name of [
+      'policy',
+      'collateral',
+      'manifest',
+      'trusted-key',
+      'manifest-root',
+    ] as const) {
       if (values[name] !== undefined) throw new UsageError(`--${name} needs --attest`);
     }
   }
@@ -545,10 +554,14 @@ async function channelFrom(values: Values): Promise<Channel> {
     if (!(ATTEST_MODES as readonly string[]).includes(attest)) {
       throw new UsageError(`--attest must be one of ${ATTEST_MODES.join(', ')}, got ${attest}`);
     }
-    const policy =
-      values.policy === undefined
-        ? DEFAULT_POLICY
-        : parsePolicyText(readFile(values.policy, 'policy').toString('utf8'));
+    // A malformed policy or collateral is the caller's mistake: a usage error naming it.
+    let settings;
+    try {
+      settings = verifySettings({ policy: values.policy, collateral: values.collateral });
+    } catch (error) {
+      if (error instanceof AttestationError) throw new UsageError(error.message);
+      throw error;
+    }
     const manifest =
       values.manifest === undefined
         ? undefined
@@ -559,10 +572,11 @@ async function channelFrom(values: Values): Promise<Channel> {
           };
     const node = await startConfidentialNode({
       attest: attest as AttestMode,
-      policy,
+      policy: settings.policy,
       ...(manifest && { manifest }),
     });
-    return { kind: 'attested', tls: node.tls };
+    const { collateral } = settings;
+    return { kind: 'attested', tls: { ...node.tls, ...(collateral && { collateral }) } };
   }
   if (pki.length === 0) {
     throw new UsageError(
