@@ -1,0 +1,99 @@
+// Alternating runs of the default job (`npm start`: bundled subset, 100 clients, 10 a round, MLP,
+// FedAvg, until 80%) across builds, for a shared machine where one run at a time says little:
+//
+//   node bench/results/default-job/alternate.mjs <repeats> <checkout>:<secure|plain> ...
+//
+// Each <checkout> is a source tree built with `npx tsc -p tsconfig.build.json` (dist/ inside it).
+// Runs go round-robin (A, B, C, A, B, C, ...) so that load drifts hit every variant alike. Per run
+// it records every round's wall time, secAgg stage times and afterFitMs, the process CPU time
+// (user + sys, from /usr/bin/time: all threads) and os.loadavg() before and after; alternation.json
+// gets the runs, alternation.md the medians. Used for bench/results/default-job/alternation.md.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+const [repeatsArg, ...variants] = process.argv.slice(2);
+const repeats = Number(repeatsArg);
+if (!(repeats >= 1) || variants.length === 0) {
+  throw new Error('usage: alternate.mjs <repeats> <checkout>:<secure|plain> ...');
+}
+const out = dirname(fileURLToPath(import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'sepal-alternate-'));
+const configs = {
+  secure: { name: 'default' },
+  plain: { name: 'default-plain', secureAggregation: false },
+};
+for (const [kind, config] of Object.entries(configs)) {
+  writeFileSync(join(dir, `${kind}.json`), JSON.stringify(config));
+}
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const runs = [];
+for (let repeat = 0; repeat < repeats; repeat++) {
+  for (const variant of variants) {
+    const [checkout, kind] = variant.split(':');
+    const args = [join(checkout, 'dist/src/cli/main.js'), 'simulate', join(dir, `${kind}.json`)];
+    const start = loadavg();
+    const started = performance.now();
+    const child = spawnSync(
+      '/usr/bin/time',
+      ['-f', 'CPU %U %S', process.execPath, ...args, '--json', '--no-report'],
+      { encoding: 'utf8', maxBuffer: 1 << 28 },
+    );
+    const wallMs = performance.now() - started;
+    if (child.status !== 0) throw new Error(`${variant} exited with ${child.status}: ${child.stderr}`);
+    const [, user, sys] = /CPU ([\d.]+) ([\d.]+)/.exec(child.stderr);
+    const history = JSON.parse(child.stdout.trim().split('\n').at(-1));
+    const durations = history.rounds.map((r) => r.durationMs);
+    const run = {
+      repeat,
+      variant,
+      command: `node ${args.join(' ')} --json --no-report`,
+      wallMs,
+      cpuS: Number(user) + Number(sys),
+      rounds: history.rounds.length,
+      finalAccuracy: history.rounds.at(-1)?.centralized?.accuracy ?? null,
+      medianRoundMs: median(durations),
+      roundMs: durations,
+      afterFitMs: history.rounds.map((r) => r.secAgg?.afterFitMs ?? null),
+      stageMs: history.rounds.map((r) => r.secAgg?.stageMs ?? null),
+      loadavg: { start, end: loadavg() },
+    };
+    runs.push(run);
+    console.error(
+      `${repeat} ${variant}: median round ${run.medianRoundMs.toFixed(0)} ms, ` +
+        `cpu ${run.cpuS.toFixed(1)} s, load ${start[0].toFixed(1)} -> ${run.loadavg.end[0].toFixed(1)}`,
+    );
+    writeFileSync(join(out, 'alternation.json'), JSON.stringify(runs, null, 1) + '\n');
+  }
+}
+
+const rows = variants.map((variant) => {
+  const mine = runs.filter((r) => r.variant === variant);
+  return {
+    variant,
+    runs: mine.length,
+    medianRoundMs: median(mine.map((r) => r.medianRoundMs)),
+    cpuS: median(mine.map((r) => r.cpuS)),
+    rounds: mine.map((r) => r.rounds).join(', '),
+    load: mine.flatMap((r) => [r.loadavg.start[0], r.loadavg.end[0]]),
+  };
+});
+const lines = [
+  '| variant | runs | rounds | median of per-run median round ms | median CPU s per run | load avg (1 min) range |',
+  '|---|---|---|---|---|---|',
+  ...rows.map(
+    (r) =>
+      `| ${r.variant} | ${r.runs} | ${r.rounds} | ${r.medianRoundMs.toFixed(0)} | ${r.cpuS.toFixed(1)} | ` +
+      `${Math.min(...r.load).toFixed(1)}-${Math.max(...r.load).toFixed(1)} |`,
+  ),
+];
+writeFileSync(join(out, 'alternation-table.md'), lines.join('\n') + '\n');
+console.log(lines.join('\n'));
