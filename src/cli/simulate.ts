@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import type { ServerEvent } from '../fl/events.js';
 import type { History, RoundRecord } from '../fl/history.js';
 import { ParameterError } from '../secagg/errors.js';
+import { secAggMs } from '../report/history-series.js';
 import { writeReport } from '../report/write.js';
 import { DEFAULT_CONFIG, resolveConfig, type JobConfig } from '../sim/config.js';
 import { ConfigFileError, loadConfig } from '../sim/config-file.js';
@@ -90,14 +91,13 @@ function finalTable(history: History): string {
     ],
     history.rounds.map((r) => {
       const evaluation = r.centralized ?? r.distributed;
-      const secAggMs = r.secAgg && Object.values(r.secAgg.stageMs).reduce((a, b) => a + b, 0);
       return [
         String(r.round),
         percent(evaluation?.accuracy),
         evaluation === undefined ? '-' : evaluation.loss.toFixed(4),
         `${r.aggregated}/${r.sampled}`,
         String(r.dropped.length),
-        seconds(secAggMs),
+        seconds(secAggMs(r)),
         r.secAgg === undefined ? '-' : (r.secAgg.bytesUpPerClient / 1024).toFixed(1),
         seconds(r.durationMs),
       ];

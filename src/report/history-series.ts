@@ -37,10 +37,18 @@ export function abortReason(record: RoundRecord): string | undefined {
   return record.aborted ?? record.secAgg?.aborted;
 }
 
-/** Total wall-clock milliseconds of the recorded secure-aggregation stages. */
+/**
+ * Wall-clock milliseconds secure aggregation added to the round. Its key stages run while the
+ * clients train, so that is the time from the end of the fit phase to the end of the round's
+ * secure aggregation (`afterFitMs`); older records, which lack it, ran every stage after
+ * training, so there it is the sum of the stage times.
+ */
 export function secAggMs(record: RoundRecord): number | undefined {
   if (record.secAgg === undefined) return undefined;
-  return Object.values(record.secAgg.stageMs).reduce((sum, ms) => sum + (ms ?? 0), 0);
+  return (
+    record.secAgg.afterFitMs ??
+    Object.values(record.secAgg.stageMs).reduce((sum, ms) => sum + (ms ?? 0), 0)
+  );
 }
 
 /** "c1, c2, c3 and 4 more": a bounded list of client ids for a cell or a tooltip. */

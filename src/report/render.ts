@@ -137,7 +137,7 @@ function tiles(input: ReportInput, summary: RunSummary): Tile[] {
       : {
           label: 'Secure aggregation',
           value: formatDuration(summary.secAggMs),
-          detail: [`in ${summary.secAggRounds} of ${summary.rounds} rounds`],
+          detail: [`added after training, in ${summary.secAggRounds} of ${summary.rounds} rounds`],
         },
   ];
 }

@@ -72,7 +72,7 @@ function columns(history: History): Column[] {
     ...(any((r) => r.secAgg !== undefined)
       ? [
           {
-            header: 'Time',
+            header: 'Time after fit',
             group: secure,
             cell: (r: Row) => r.record && formatDuration(secAggMs(r.record)),
           },
