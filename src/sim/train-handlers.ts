@@ -1,5 +1,5 @@
 /**
- * The worker side of training: a handler module (see ./train-protocol.ts) serving `fit` and
+ * The worker side of training: a handler module (see runtime/task-protocol.ts) serving `fit` and
  * `evaluate` for virtual clients. Each worker builds one model and reuses it for every task; the
  * datasets arrive once, in shared memory, and a task names its examples by index.
  */
@@ -9,7 +9,7 @@ import type { Parameters } from '../fl/parameters.js';
 import type { ModelKind } from '../models/architectures.js';
 import { useBackend, type BackendName } from '../models/tf.js';
 import { Trainer, type EvaluateResult, type FitConfig, type FitResult } from '../models/trainer.js';
-import type { CreateHandlers, TaskReply } from './train-protocol.js';
+import type { CreateHandlers, TaskReply } from '../runtime/task-protocol.js';
 
 /** The pool config entry these handlers read. */
 export const TRAINING_CONFIG_KEY = 'training';

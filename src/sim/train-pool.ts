@@ -13,7 +13,8 @@ import {
   type FitTask,
   type TrainingWorkerConfig,
 } from './train-handlers.js';
-import { moduleBeside, WorkerPool, type RunOptions } from './worker-pool.js';
+import { WorkerPool, type RunOptions } from '../runtime/worker-pool.js';
+import { moduleBeside } from '../runtime/worker.js';
 
 export type { EvaluateTask, FitTask } from './train-handlers.js';
 

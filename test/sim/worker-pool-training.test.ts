@@ -8,7 +8,7 @@ import type { ImageDataset } from '../../src/data/dataset.js';
 import { useBackend } from '../../src/models/tf.js';
 import { Trainer, type FitConfig } from '../../src/models/trainer.js';
 import { TrainingPool } from '../../src/sim/train-pool.js';
-import { TaskFailedError } from '../../src/sim/worker-pool.js';
+import { TaskFailedError } from '../../src/runtime/worker-pool.js';
 
 const config: FitConfig = { epochs: 2, batchSize: 10, learningRate: 0.05 };
 

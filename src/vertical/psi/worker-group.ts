@@ -4,11 +4,12 @@
  * run on all workers at once, and the answers are put back in order: the bytes are exactly those
  * of the single-threaded group (tested).
  *
- * The threads come from the simulator's WorkerPool (src/sim/worker-pool.ts), reused rather than
- * re-implemented: it already replaces dead workers and fails the tasks they held.
+ * The threads come from the runtime's WorkerPool (src/runtime/worker-pool.ts), which the simulator's
+ * training uses too: it already replaces dead workers and fails the tasks they held.
  */
 import { availableParallelism } from 'node:os';
-import { moduleBeside, WorkerPool } from '../../sim/worker-pool.js';
+import { WorkerPool } from '../../runtime/worker-pool.js';
+import { moduleBeside } from '../../runtime/worker.js';
 import { checkBatch, ELEMENT_BYTES, InvalidPointError, PSI_DST, type PsiGroup } from './group.js';
 import {
   HASH_AND_MULTIPLY,

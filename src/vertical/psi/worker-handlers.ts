@@ -1,9 +1,9 @@
 /**
  * The PSI's tasks for the worker threads of worker-group.ts (a WorkerPool handler module, see
- * src/sim/train-protocol.ts): each worker loads libsodium once and runs the batch functions of
+ * src/runtime/task-protocol.ts): each worker loads libsodium once and runs the batch functions of
  * sodium-group.ts on the chunks it is sent. Each task's copy of the scalar is wiped when done.
  */
-import type { HandlerTable, TaskReply } from '../../sim/train-protocol.js';
+import type { HandlerTable, TaskReply } from '../../runtime/task-protocol.js';
 import { zeroize } from '../../crypto/bytes.js';
 import { InvalidPointError } from './group.js';
 import { hashAndMultiplySync, loadSodium, multiplySync } from './sodium-group.js';

@@ -13,10 +13,10 @@ import {
   type TaskRequest,
   type WorkerInit,
   type WorkerMessage,
-} from './train-protocol.js';
+} from './task-protocol.js';
 
 const port = parentPort;
-if (port === null) throw new Error('train-worker.ts runs only as a worker thread (WorkerPool)');
+if (port === null) throw new Error('task-worker.ts runs only as a worker thread (WorkerPool)');
 const post = (message: WorkerMessage, transfer: readonly TransferListItem[] = []) =>
   port.postMessage(message, transfer);
 

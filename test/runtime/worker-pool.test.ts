@@ -2,7 +2,8 @@
 // these tests need neither tfjs nor fixture files.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { moduleBeside, TaskFailedError, WorkerPool } from '../../src/sim/worker-pool.js';
+import { TaskFailedError, WorkerPool } from '../../src/runtime/worker-pool.js';
+import { moduleBeside } from '../../src/runtime/worker.js';
 
 const moduleUrl = (source: string) => `data:text/javascript,${encodeURIComponent(source)}`;
 

@@ -1,8 +1,8 @@
 /**
- * A pool of worker threads that run tasks by kind (see ./train-protocol.ts): one task per worker
- * at a time, the rest queued in arrival order. This is the simulator's one seam to Node's
- * worker_threads: virtual clients train here, on every core, while the round logic stays on the
- * main thread.
+ * A pool of worker threads that run tasks by kind (see ./task-protocol.ts): one task per worker
+ * at a time, the rest queued in arrival order. The simulator's virtual clients train here, on
+ * every core, while the round logic stays on the main thread; the PSI spreads its group
+ * operations over one.
  *
  * Failure model: a task whose handler throws rejects with a TaskFailedError naming the task's
  * label (e.g. "client 17"); the worker goes on. A worker that dies (uncaught exception, exit,
@@ -12,31 +12,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker, type TransferListItem } from 'node:worker_threads';
-import type { RemoteError, TaskRequest, WorkerInit, WorkerMessage } from './train-protocol.js';
+import type { RemoteError, TaskRequest, WorkerInit, WorkerMessage } from './task-protocol.js';
+import { moduleBeside, startModuleWorker } from './worker.js';
 
-/**
- * The URL of the module `name` beside `baseUrl` with the same extension as `baseUrl`: `.ts` when
- * running TypeScript sources under tsx, `.js` when running compiled code from dist/. Use it to
- * name handler modules: `moduleBeside(import.meta.url, 'secagg-handlers')`.
- */
-export function moduleBeside(baseUrl: string, name: string): string {
-  const extension = /\.[cm]?[jt]s$/.exec(new URL(baseUrl).pathname)?.[0] ?? '.js';
-  return new URL(`./${name}${extension}`, baseUrl).href;
-}
+const WORKER_ENTRY = moduleBeside(import.meta.url, 'task-worker');
 
-const WORKER_ENTRY = moduleBeside(import.meta.url, 'train-worker');
-
-/**
- * A thread running WORKER_ENTRY. From TypeScript sources the entry is a .ts file, and tsx (a
- * devDependency) must load it; but Node 20's tsx installs its loader on the main thread only, so
- * such a worker first registers tsx itself. Compiled code (dist/) starts the .js entry directly.
- */
-function startWorker(workerData: WorkerInit): Worker {
-  if (!WORKER_ENTRY.endsWith('.ts')) return new Worker(new URL(WORKER_ENTRY), { workerData });
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const bootstrap = `import(${tsx}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_ENTRY)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
-}
+const startWorker = (workerData: WorkerInit): Worker =>
+  startModuleWorker(WORKER_ENTRY, { workerData });
 
 /** A task that failed in its handler or lost its worker; `label` names what it was for. */
 export class TaskFailedError extends Error {
