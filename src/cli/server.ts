@@ -13,6 +13,7 @@ import {
   type WaitingEvent,
 } from '../deploy/server/fleet-server.js';
 import { DeployFileError } from '../deploy/errors.js';
+import { DATABASE_SEAL_LABEL } from '../deploy/server/store.js';
 import { writeReport } from '../report/write.js';
 import { encodeCheckpoint } from '../fl/checkpoint.js';
 import { FileCheckpointStore } from '../fl/checkpoint-file.js';
@@ -141,7 +142,7 @@ async function sealingOf(flags: Flags): Promise<Sealing | undefined> {
     if (error instanceof MountKeyError) throw new UsageError(`--sealed-key: ${error.message}`);
     throw error;
   }
-  const database = new SealedMount(dir ?? '.', key, { label: 'sepal server database' });
+  const database = new SealedMount(dir ?? '.', key, { label: DATABASE_SEAL_LABEL });
   const files = new SealedMount(dir ?? '.', key);
   zeroize(key);
   return {

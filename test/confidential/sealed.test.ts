@@ -245,3 +245,54 @@ describe('mount key files', () => {
     await assert.rejects(readMountKeyFile(path), /expected 32 bytes/);
   });
 });
+
+describe('sealed bytes (a blob stored elsewhere, e.g. a database row)', () => {
+  it('are the same format as a file of that name, and open only under it', async () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 5 * CHUNK }), (data) => {
+        const mount = newMount();
+        assert.deepEqual(mount.openBytes('rows/1', mount.sealBytes('rows/1', data)), data);
+      }),
+      { numRuns: 100 },
+    );
+    const mount = newMount();
+    const bytes = mount.sealBytes('rows/1', plaintext);
+    writeFileSync(join(scratch, 'blob'), bytes);
+    const asFile = new SealedMount(scratch, key, { chunkSize: CHUNK });
+    assert.deepEqual(await asFile.readFile('blob').catch(() => 'refused'), 'refused');
+    assert.throws(
+      () => mount.openBytes('rows/2', bytes),
+      (e) => e instanceof SealedFileError && e.reason === 'tampered',
+    );
+  });
+
+  it('refuses chunks swapped, truncation, another key', () => {
+    const mount = newMount();
+    const bytes = mount.sealBytes('rows/1', plaintext);
+    const swapped = Buffer.from(bytes);
+    const file = Buffer.from(bytes);
+    record(file, 0).copy(swapped, HEADER_BYTES + RECORD);
+    record(file, 1).copy(swapped, HEADER_BYTES);
+    const reason = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        assert.ok(e instanceof SealedFileError, String(e));
+        return e.reason;
+      }
+      return 'opened';
+    };
+    assert.equal(
+      reason(() => mount.openBytes('rows/1', swapped)),
+      'tampered',
+    );
+    assert.equal(
+      reason(() => mount.openBytes('rows/1', bytes.subarray(0, HEADER_BYTES + 4 * RECORD))),
+      'truncated',
+    );
+    assert.equal(
+      reason(() => newMount(randomBytes(32)).openBytes('rows/1', bytes)),
+      'wrong-key',
+    );
+  });
+});

@@ -58,6 +58,12 @@ export interface BlobSealer {
   openBytes(name: string, sealed: Uint8Array): Uint8Array;
 }
 
+/**
+ * The sealed-mount label of the database's blobs (`sepal server --sealed-key`): the same key
+ * material yields an unrelated key for them, so a blob never opens as a file of the mount.
+ */
+export const DATABASE_SEAL_LABEL = 'sepal server database';
+
 /** The name a checkpoint is sealed under: its run and round are bound into every chunk. */
 export const sealedCheckpointName = (runId: string, round: number) =>
   `checkpoints/${runId}/${round}`;
