@@ -10,7 +10,9 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AttestationError } from '../confidential/attestation/index.js';
 import { readPublicKey } from '../confidential/key-files.js';
-import { ATTEST_MODES, startConfidentialNode, type AttestMode } from '../confidential/node.js';
+import { verifyManifest } from '../confidential/manifest/index.js';
+import { ATTEST_MODES, type AttestMode } from '../confidential/node.js';
+import { describeClaims, startAttestedSide } from '../deploy/attested.js';
 import { readMountKeyFile, SealedMount } from '../confidential/sealed/index.js';
 import { zeroize } from '../crypto/bytes.js';
 import { PeerError, VerticalInputError } from '../vertical/errors.js';
@@ -47,11 +49,12 @@ ${EXAMPLE_HELP}
                      example does, so the run replays it exactly. INSECURE: anyone who knows the
                      seed can unblind the PSI messages and remove the noise. For tests only.
 
-Channel (mutual TLS with the deployment's PKI by default: \`sepal certs\`):
+Channel (mutual TLS with the deployment's PKI: \`sepal certs\`):
   --cert, --key FILE     this party's certificate and key (PEM)
   --ca FILE              the CA the peer's certificate must chain to (PEM)
-  --attest MODE          ${ATTEST_MODES.join(' | ')}: attested TLS (RA-TLS) instead; both ends verify
-                         the other's evidence before any data moves, and refuse on failure
+  --attest MODE          ${ATTEST_MODES.join(' | ')}: attested TLS on top (as \`sepal server --attest\`):
+                         each end verifies the other's evidence, and that its CA-issued key
+                         endorses it, before any data moves; refused on failure
   --policy FILE          the evidence this party accepts from the peer (default: SGX/TDX, no
                          debug, no software evidence)
   --collateral PATH      Intel collateral (directory or JSON bundle) for the peer's quotes
@@ -77,6 +80,7 @@ its bottom model and the top model, and scores the test set.
 
   --listen HOST:PORT     address to serve on (default 127.0.0.1:7444; port 0 picks one)
   --allow-list FILE      "<name> <key>" lines: only these passive keys may open the session
+                         (with --attest: the keys endorsing their RA-TLS certificates)
   --peer-timeout-ms MS   longest silence of the passive party between calls (default 600000;
                          it covers the passive party's own PSI work)
   --reconnect-ms MS      how long a passive party whose connection closed has to come back
@@ -534,9 +538,8 @@ function readFile(path: string, flag: string): Buffer {
 async function channelFrom(values: Values): Promise<Channel> {
   const pki = (['cert', 'key', 'ca'] as const).filter((name) => values[name] !== undefined);
   const attest = values.attest;
-  const chosen = [pki.length > 0, attest !== undefined, values.insecure === true];
-  if (chosen.filter(Boolean).length > 1) {
-    throw new UsageError('choose one of --cert/--key/--ca, --attest and --insecure');
+  if (values.insecure && (pki.length > 0 || attest !== undefined)) {
+    throw new UsageError('--insecure excludes --cert/--key/--ca and --attest');
   }
   if (attest === undefined) {
     for (const name of [
@@ -550,47 +553,64 @@ async function channelFrom(values: Values): Promise<Channel> {
     }
   }
   if (values.insecure) return { kind: 'insecure' };
-  if (attest !== undefined) {
-    if (!(ATTEST_MODES as readonly string[]).includes(attest)) {
-      throw new UsageError(`--attest must be one of ${ATTEST_MODES.join(', ')}, got ${attest}`);
-    }
-    // A malformed policy or collateral is the caller's mistake: a usage error naming it.
-    let settings;
-    try {
-      settings = verifySettings({ policy: values.policy, collateral: values.collateral });
-    } catch (error) {
-      if (error instanceof AttestationError) throw new UsageError(error.message);
-      throw error;
-    }
-    const manifest =
-      values.manifest === undefined
-        ? undefined
-        : {
-            path: values.manifest,
-            trustedKey: readPublicKey(requireFlag(values['trusted-key'], 'trusted-key')),
-            root: values['manifest-root'] ?? '.',
-          };
-    const node = await startConfidentialNode({
-      attest: attest as AttestMode,
-      policy: settings.policy,
-      ...(manifest && { manifest }),
-    });
-    const { collateral } = settings;
-    return { kind: 'attested', tls: { ...node.tls, ...(collateral && { collateral }) } };
-  }
   if (pki.length === 0) {
     throw new UsageError(
-      'TLS is required: give --cert, --key and --ca (see `sepal certs`), or --attest; ' +
-        '--insecure runs without TLS',
+      'TLS is required: give --cert, --key and --ca (see `sepal certs`), with --attest for ' +
+        'attested TLS; --insecure runs without TLS',
     );
   }
   if (pki.length < 3) throw new UsageError('TLS needs all of --cert, --key and --ca');
-  return {
-    kind: 'mtls',
+  const files = {
     cert: readFile(values.cert as string, 'cert'),
     key: readFile(values.key as string, 'key'),
     ca: readFile(values.ca as string, 'ca'),
-    ...(values['allow-list'] !== undefined && { allowList: values['allow-list'] }),
+  };
+  const allowList = values['allow-list'];
+  if (attest === undefined) {
+    return { kind: 'mtls', ...files, ...(allowList !== undefined && { allowList }) };
+  }
+  if (!(ATTEST_MODES as readonly string[]).includes(attest)) {
+    throw new UsageError(`--attest must be one of ${ATTEST_MODES.join(', ')}, got ${attest}`);
+  }
+  // A malformed policy or collateral is the caller's mistake: a usage error naming it.
+  let settings;
+  try {
+    settings = verifySettings({ policy: values.policy, collateral: values.collateral });
+  } catch (error) {
+    if (error instanceof AttestationError) throw new UsageError(error.message);
+    throw error;
+  }
+  if (attest === 'software' && values.manifest === undefined) {
+    throw new UsageError(
+      '--attest software needs --manifest: its evidence is the manifest measurement',
+    );
+  }
+  const manifest =
+    values.manifest === undefined
+      ? undefined
+      : await verifyManifest(
+          values.manifest,
+          readPublicKey(requireFlag(values['trusted-key'], 'trusted-key')),
+          values['manifest-root'] ?? '.',
+        );
+  const side = await startAttestedSide({
+    attest: attest as AttestMode,
+    policy: settings.policy,
+    ...(settings.collateral && { collateral: settings.collateral }),
+    identity: { cert: files.cert.toString('utf8'), key: files.key.toString('utf8') },
+    ca: files.ca.toString('utf8'),
+    ...(manifest && { manifest }),
+  });
+  return {
+    kind: 'attested',
+    side,
+    ...(allowList !== undefined && { allowList }),
+    onAttestation: (event) => {
+      // Refusals are reported by the server's onRefused.
+      if (event.type === 'peer-attested') {
+        console.error(`active: ${event.peer} attested: ${describeClaims(event.claims)}`);
+      }
+    },
   };
 }
 

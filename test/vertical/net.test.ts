@@ -3,14 +3,17 @@
 // with software evidence (accepted, and refused by either side), and a vanished peer.
 import { Code, ConnectError } from '@connectrpc/connect';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createHash } from 'node:crypto';
 import { parsePolicy } from '../../src/confidential/attestation/index.js';
-import { SoftwareAttester } from '../../src/confidential/attesters/index.js';
-import { createRaTlsIdentity } from '../../src/confidential/ratls/index.js';
+import { createManifest } from '../../src/confidential/manifest/create.js';
+import { serializeManifest } from '../../src/confidential/manifest/document.js';
+import { signManifest } from '../../src/confidential/manifest/signature.js';
+import { verifyManifest } from '../../src/confidential/manifest/index.js';
+import { generateSigningKey, signingPublicKey } from '../../src/confidential/signing.js';
+import { startAttestedSide } from '../../src/deploy/attested.js';
 import { certPaths, createDevelopmentPki } from '../../src/deploy/certs.js';
 import { PeerError } from '../../src/vertical/errors.js';
 import { ActiveClient } from '../../src/vertical/net/client.js';
@@ -216,38 +219,62 @@ describe('vertical parties over the network', () => {
     }
   });
 
-  it('attested TLS: trains with software evidence the policy allows; either side refuses it otherwise', async () => {
-    const measurement = createHash('sha256').update('a manifest').digest();
-    const identity = () => createRaTlsIdentity(new SoftwareAttester(new Uint8Array(measurement)));
-    const allow = parsePolicy({ allowInsecure: true });
-    const strict = parsePolicy({});
-    const attested = async (policy: typeof allow): Promise<Channel> => ({
+  it('attested TLS: trains with endorsed software evidence the policy allows; either side refuses it otherwise', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sepal-vfl-attested-'));
+    await createDevelopmentPki(join(dir, 'pki'), ['passive']);
+    const paths = certPaths(join(dir, 'pki'));
+    writeFileSync(join(dir, 'code.txt'), 'the code both parties run');
+    const signer = generateSigningKey();
+    const unsigned = await createManifest({ root: dir, code: ['code.txt'], data: [] });
+    writeFileSync(join(dir, 'manifest.json'), serializeManifest(signManifest(unsigned, signer)));
+    const manifest = await verifyManifest(
+      join(dir, 'manifest.json'),
+      signingPublicKey(signer),
+      dir,
+    );
+    const ca = readFileSync(paths.ca, 'utf8');
+    const side = (files: { cert: string; key: string }, policy: object) =>
+      startAttestedSide({
+        attest: 'software',
+        policy: parsePolicy(policy),
+        identity: { cert: readFileSync(files.cert, 'utf8'), key: readFileSync(files.key, 'utf8') },
+        ca,
+        manifest,
+      });
+    const active = async (policy: object): Promise<Channel> => ({
       kind: 'attested',
-      tls: { identity: await identity(), policy },
+      side: await side({ cert: paths.serverCert, key: paths.serverKey }, policy),
+      allowList: paths.allowList,
     });
+    const passive = async (policy: object): Promise<Channel> => ({
+      kind: 'attested',
+      side: await side(paths.node('passive'), policy),
+    });
+    const [allow, strict] = [{ allowInsecure: true }, {}];
 
-    // Both allow insecure evidence: the run completes.
-    let session = activeSession();
-    let serving = await serve(session, await attested(allow));
+    // Both allow software evidence: the run completes, and the passive party is its endorsing key.
+    const peers: string[] = [];
+    let session = activeSession({
+      onEvent: (event) => (event.type === 'opened' ? peers.push(event.peer) : undefined),
+    });
+    let serving = await serve(session, await active(allow));
     try {
-      const outcome = await passiveRun(serving.url, await attested(allow)).run();
+      const outcome = await passiveRun(serving.url, await passive(allow)).run();
       assert.equal(outcome.steps, 8);
       assert.equal((await session.done).steps, 8);
+      assert.deepEqual(peers, ['passive (attested)']);
     } finally {
       await serving.close();
     }
 
     // The passive party's policy forbids software evidence: it refuses before sending anything.
     session = activeSession();
-    serving = await serve(session, await attested(allow));
+    serving = await serve(session, await active(allow));
     try {
-      const run = passiveRun(serving.url, await attested(strict));
+      const run = passiveRun(serving.url, await passive(strict));
       await assert.rejects(run.run(), (error: Error) => {
         assert.ok(error instanceof PeerError);
-        assert.match(
-          error.message,
-          /its attestation was refused: PolicyViolationError: .*allowInsecure/,
-        );
+        assert.match(error.message, /its attestation was refused: .*allowInsecure/);
         return true;
       });
       assert.equal(run.party, undefined); // no PSI, no training
@@ -259,9 +286,9 @@ describe('vertical parties over the network', () => {
     // The active party's policy forbids it: it closes the connection; no session is opened.
     const refused: Error[] = [];
     session = activeSession({ onEvent: (event) => assert.notEqual(event.type, 'opened') });
-    serving = await serve(session, await attested(strict), refused);
+    serving = await serve(session, await active(strict), refused);
     try {
-      const run = passiveRun(serving.url, await attested(allow));
+      const run = passiveRun(serving.url, await passive(allow));
       await assert.rejects(
         run.run(),
         /closed the connection .*may have refused this party's evidence/,

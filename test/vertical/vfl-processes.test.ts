@@ -5,8 +5,9 @@
 // - a passive process SIGKILLed mid-training: the active party names it, exits 1 and exports its
 //   last good state;
 // - an active process SIGKILLed mid-training: the passive party names it and exits 1;
-// - --attest software: both verify each other's evidence and train when their policies allow
-//   software evidence; a passive party whose policy forbids it refuses before any data moves.
+// - --attest software (on top of mutual TLS): both verify each other's evidence and endorsement
+//   and train when their policies allow software evidence; a passive party whose policy forbids
+//   it refuses before any data moves.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -255,7 +256,7 @@ describe('sepal vfl active / passive as two processes', () => {
   });
 
   it('--attest software: trains when both policies allow software evidence; fails closed otherwise', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sepal-vfl-attest-'));
+    const { dir, active: activeTls, passive: passiveTls } = await setUp();
     writeFileSync(join(dir, 'code.txt'), 'the code both parties run');
     const signer = generateSigningKey();
     const manifest = await createManifest({ root: dir, code: ['code.txt'], data: [] });
@@ -275,19 +276,20 @@ describe('sepal vfl active / passive as two processes', () => {
       dir,
     ];
     const common = [...exampleFlags, '--epochs', '1', '--deterministic', '--json'];
-    const { active, url } = await startActive([...attest('allow.json'), ...common]);
+    const { active, url } = await startActive([...activeTls, ...attest('allow.json'), ...common]);
     const refused = new Sepal([
       'vfl',
       'passive',
       '--server',
       url,
+      ...passiveTls,
       ...attest('strict.json'),
       ...common,
     ]);
-    assert.equal(await refused.exited, 1);
+    assert.equal(await refused.exited, 1, refused.lines.join('\n'));
     assert.match(
       refused.lines.join('\n'),
-      /its attestation was refused: PolicyViolationError: .*allowInsecure/,
+      /its attestation was refused: .*rejected by policy allowInsecure/,
     );
     assert.equal(lastJson(refused).aligned, undefined); // nothing aligned, nothing trained
     // The active party is still waiting for a passive party it can accept.
@@ -296,13 +298,14 @@ describe('sepal vfl active / passive as two processes', () => {
       'passive',
       '--server',
       url,
+      ...passiveTls,
       ...attest('allow.json'),
       ...common,
     ]);
     const [passiveCode, activeCode] = await Promise.all([passive.exited, active.exited]);
     assert.equal(passiveCode, 0, passive.lines.join('\n'));
     assert.equal(activeCode, 0, active.lines.join('\n'));
-    assert.match(lastJson(active).peer ?? '', /^passive \(insecure evidence, key [0-9a-f]{12}…\)$/);
+    assert.equal(lastJson(active).peer, 'passive (attested)'); // its allow-listed endorsing key
     assert.equal(lastJson(passive).testAccuracy, lastJson(active).testAccuracy);
     assert.equal(lastJson(active).steps, 10);
   });

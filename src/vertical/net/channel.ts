@@ -4,13 +4,15 @@
  * - mtls: the deployment's PKI (`sepal certs`): the active party presents the server certificate,
  *   the passive party a node certificate; both chain to the same CA. The active party may also
  *   require the passive party's key to be on an allow-list.
- * - attested: RA-TLS (confidential/ratls). Each side presents a self-signed certificate carrying
- *   evidence for its key and verifies the other's against its policy during the handshake; a
- *   connection whose peer fails is closed before any request is read or sent.
+ * - attested: the deployment's attested TLS (deploy/attested.ts), on top of the PKI: each side
+ *   presents an RA-TLS certificate whose evidence commits to its key and which its CA-issued key
+ *   endorses, and verifies the other's (evidence against its policy, endorsement against the CA)
+ *   right after the handshake. A peer that fails never gets a request read or sent. The passive
+ *   party is then identified by its endorsing key, as under mutual TLS.
  * - insecure: plaintext HTTP/2 (h2c), for a trusted network or a test. The session id is then
  *   the only thing binding the calls to the party that opened the session.
  */
-import type { AttestedTlsOptions } from '../../confidential/ratls/index.js';
+import type { AttestationEvent, AttestedSide } from '../../deploy/attested.js';
 
 export interface MutualTls {
   kind: 'mtls';
@@ -25,7 +27,11 @@ export interface MutualTls {
 
 export interface AttestedChannel {
   kind: 'attested';
-  tls: AttestedTlsOptions;
+  side: AttestedSide;
+  /** Active party only: as for mutual TLS, naming endorsing keys. */
+  allowList?: string;
+  /** Active party only: each passive peer attested or refused. */
+  onAttestation?: (event: AttestationEvent) => void;
 }
 
 export type Channel = MutualTls | AttestedChannel | { kind: 'insecure' };

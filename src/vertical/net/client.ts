@@ -7,18 +7,13 @@
  * - PeerGoneError: unreachable, or its connection lost, until the deadline;
  * - PeerTimeoutError: no answer within the deadline;
  * - PeerError: the active party refused the call (its message says why);
- * - the attestation error itself when the active party's evidence failed (never retried).
+ * - PeerError "its attestation was refused" when the active party's evidence or endorsement
+ *   failed (deploy/attested.ts; never retried).
  */
 import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
-import { isIP } from 'node:net';
-import * as tls from 'node:tls';
-import {
-  attestedTlsClientOptions,
-  verifyTlsPeer,
-  type AttestedTlsOptions,
-} from '../../confidential/ratls/index.js';
+import { attestedNodeTls } from '../../deploy/attested.js';
 import { fleetTransport } from '../../deploy/client/transport.js';
+import { PeerAttestationError } from '../../deploy/errors.js';
 import * as pb from '../../gen/sepal/vertical/v1/vertical_pb.js';
 import { PeerError, PeerTimeoutError } from '../errors.js';
 import type { Channel } from './channel.js';
@@ -46,24 +41,21 @@ export class ActiveClient {
   private readonly client: Client<typeof pb.VerticalService>;
   private readonly maxBackoffMs: number;
   private readonly attested: boolean;
-  /** The last handshake's attestation failure, if the active party's evidence was refused. */
-  private refusal: Error | undefined;
 
   constructor(url: string, channel: Channel, options: ClientOptions) {
     this.name = options.name ?? 'passive';
     this.peer = options.peer ?? `active at ${url}`;
     this.maxBackoffMs = options.maxBackoffMs ?? 2000;
     this.attested = channel.kind === 'attested';
-    const transport =
+    const transport = fleetTransport(
+      url,
+      options.maxMessageBytes,
       channel.kind === 'attested'
-        ? this.attestedTransport(url, channel.tls, options.maxMessageBytes)
-        : fleetTransport(
-            url,
-            options.maxMessageBytes,
-            channel.kind === 'mtls'
-              ? { ca: String(channel.ca), cert: String(channel.cert), key: String(channel.key) }
-              : undefined,
-          );
+        ? attestedNodeTls(channel.side)
+        : channel.kind === 'mtls'
+          ? { ca: String(channel.ca), cert: String(channel.cert), key: String(channel.key) }
+          : undefined,
+    );
     this.client = createClient(pb.VerticalService, transport);
   }
 
@@ -90,16 +82,16 @@ export class ActiveClient {
         ) => Promise<Awaited<ReturnType<Client<typeof pb.VerticalService>[M]>>>;
         return await call.call(this.client, request, { timeoutMs: remaining });
       } catch (error) {
-        if (this.refusal !== undefined) {
-          // Fail closed, never retried.
-          const { name, message } = this.refusal;
+        const failure = ConnectError.from(error);
+        const refusal = attestationFailure(error);
+        if (refusal !== undefined) {
+          // The active party's evidence or endorsement failed: fail closed, never retried.
           throw new PeerError(
             this.name,
             this.peer,
-            `its attestation was refused: ${name}: ${message}`,
+            `its attestation was refused: ${refusal.message}`,
           );
         }
-        const failure = ConnectError.from(error);
         if (failure.code === Code.DeadlineExceeded) {
           throw new PeerTimeoutError(this.name, this.peer, what, timeoutMs);
         }
@@ -110,7 +102,7 @@ export class ActiveClient {
             `refused the call for ${what}: ${failure.rawMessage}`,
           );
         }
-        if (this.attested && method === 'open') {
+        if (this.attested && method === 'open' && failure.code !== Code.Unavailable) {
           // A peer that refuses this party's evidence closes the connection after the handshake.
           throw new PeerError(
             this.name,
@@ -131,44 +123,12 @@ export class ActiveClient {
       }
     }
   }
+}
 
-  /**
-   * gRPC over a TLS socket made here, so the active party's RA-TLS certificate is checked on
-   * 'secureConnect', before the HTTP/2 session (set up after this listener) reports itself
-   * connected and the client writes a request: a refused peer never receives a request.
-   */
-  private attestedTransport(url: string, options: AttestedTlsOptions, maxMessageBytes: number) {
-    const { hostname, port } = new URL(url);
-    const host = hostname.replace(/^\[(.*)\]$/, '$1');
-    return createGrpcTransport({
-      baseUrl: url,
-      readMaxBytes: maxMessageBytes,
-      writeMaxBytes: maxMessageBytes,
-      acceptCompression: [],
-      nodeOptions: {
-        createConnection: () => {
-          const socket = tls.connect({
-            ...attestedTlsClientOptions(options),
-            host,
-            port: Number(port),
-            ALPNProtocols: ['h2'],
-            ...(isIP(host) === 0 && { servername: host }),
-          });
-          socket.once('secureConnect', () => {
-            try {
-              verifyTlsPeer(socket, options);
-            } catch (error) {
-              this.refusal = error as Error;
-              // Not destroyed here: the HTTP/2 session sets itself up on this same event, right
-              // after this listener, and aborts the process on a destroyed socket (Node 20). The
-              // tick queued now runs before the session announces 'connect', so no request is
-              // ever written.
-              process.nextTick(() => socket.destroy());
-            }
-          });
-          return socket;
-        },
-      },
-    });
+/** The PeerAttestationError somewhere in the cause chain of a failed call, if any. */
+function attestationFailure(error: unknown): PeerAttestationError | undefined {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof PeerAttestationError) return cause;
   }
+  return undefined;
 }

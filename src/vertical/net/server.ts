@@ -9,9 +9,10 @@ import { connectNodeAdapter } from '@connectrpc/connect-node';
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { verifyTlsPeer, type RaTlsVerification } from '../../confidential/ratls/index.js';
+import { attestedServerTls } from '../../deploy/attested.js';
 import { AllowList } from '../../deploy/server/allow-list.js';
-import { peerIdentity } from '../../deploy/server/auth.js';
+import { peerIdentity, type PeerIdentity } from '../../deploy/server/auth.js';
+import type { ServerTls } from '../../deploy/server/listen.js';
 import * as pb from '../../gen/sepal/vertical/v1/vertical_pb.js';
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { ActiveSession, Caller } from './active-session.js';
@@ -43,48 +44,47 @@ const callerKey = createContextKey<Caller | Error>(new Error('no caller'), {
 
 const CLOSE_GRACE_MS = 2000;
 
+const ATTESTED = Symbol('sepal vertical attested identity');
+
 const short = (key: string) => `${key.slice(0, 12)}…`;
 
 export async function serveActive(options: ServeOptions): Promise<Serving> {
   const { channel, session } = options;
-  const attested = new WeakMap<TLSSocket, RaTlsVerification>();
+  const attestedTls =
+    channel.kind === 'attested'
+      ? attestedServerTls(channel.side, channel.onAttestation)
+      : undefined;
   const allowList =
-    channel.kind === 'mtls' && channel.allowList !== undefined
+    channel.kind !== 'insecure' && channel.allowList !== undefined
       ? new AllowList(channel.allowList)
       : undefined;
+
+  /** The key of the peer on `socket`: its client certificate's, or the one endorsing its RA-TLS. */
+  const identityOn = (socket: TLSSocket): PeerIdentity => {
+    if (attestedTls?.identifyPeer === undefined) return peerIdentity(socket);
+    // Verified once, in the handshake's turn, and kept on the socket: the HTTP/2 session's
+    // socket proxy (what requests see) forwards property reads to it.
+    const identified = socket as TLSSocket & { [ATTESTED]?: PeerIdentity };
+    // (A proxy forwards `get`, not `in`.)
+    identified[ATTESTED] ??= attestedTls.identifyPeer(socket);
+    return identified[ATTESTED];
+  };
 
   /** Who is at the other end of `socket`, or why the connection is not acceptable. */
   const callerOn = (socket: TLSSocket): Caller | Error => {
     if (channel.kind === 'insecure') return { id: 'insecure', label: 'passive (no TLS)' };
-    if (channel.kind === 'attested') {
-      // The handshake's check already refused bad peers; this reads the verified key again,
-      // once per connection (the HTTP/2 session's socket proxy is not the raw TLS socket).
-      let peer = attested.get(socket);
-      if (peer === undefined) {
-        try {
-          peer = verifyTlsPeer(socket, channel.tls);
-        } catch (error) {
-          return error as Error;
-        }
-        attested.set(socket, peer);
-      }
-      const key = peer.publicKeySha256;
-      return {
-        id: `ratls:${key}`,
-        label: `passive (${peer.claims.type} evidence, key ${short(key)})`,
-      };
-    }
-    const identity = peerIdentity(socket);
+    const identity = identityOn(socket);
     if (identity === undefined) return new Error('no TLS');
     if ('error' in identity) return identity.error;
+    const suffix = channel.kind === 'attested' ? ', attested' : '';
     if (allowList === undefined) {
-      return { id: `key:${identity.key}`, label: `passive (key ${short(identity.key)})` };
+      return { id: `key:${identity.key}`, label: `passive (key ${short(identity.key)}${suffix})` };
     }
     const name = allowList.nodeOf(identity.key);
     if (name === undefined) {
       return new Error(`key ${identity.key} is not on the allow-list ${allowList.file}`);
     }
-    return { id: `key:${identity.key}`, label: name };
+    return { id: `key:${identity.key}`, label: `${name}${suffix && ` (attested)`}` };
   };
 
   const seen = new WeakSet<TLSSocket>();
@@ -126,13 +126,14 @@ export async function serveActive(options: ServeOptions): Promise<Serving> {
       handler,
     );
   } else {
-    const { tls } = channel;
-    // RA-TLS certificates are self-signed: OpenSSL accepts any client certificate here and the
-    // evidence check below decides. It runs before the HTTP/2 session reads its first frame.
+    const tls = attestedTls as ServerTls;
+    // RA-TLS certificates are self-signed: OpenSSL accepts any client certificate here, and the
+    // evidence and endorsement check below decides, in the handshake's own turn, before the
+    // HTTP/2 session reads its first frame.
     server = http2.createSecureServer(
       {
-        key: tls.identity.privateKey.export({ format: 'pem', type: 'pkcs8' }),
-        cert: tls.identity.certificatePem,
+        key: tls.key,
+        cert: tls.cert,
         minVersion: 'TLSv1.3',
         requestCert: true,
         rejectUnauthorized: false,
@@ -140,11 +141,10 @@ export async function serveActive(options: ServeOptions): Promise<Serving> {
       handler,
     );
     server.on('secureConnection', (socket: TLSSocket) => {
-      try {
-        verifyTlsPeer(socket, tls);
-      } catch (error) {
+      const identity = identityOn(socket);
+      if (identity === undefined || 'error' in identity) {
         socket.destroy();
-        options.onRefused?.(error as Error);
+        options.onRefused?.(identity?.error ?? new Error('no identity'));
       }
     });
   }
