@@ -132,7 +132,9 @@ function drawDropouts(
   return out;
 }
 
-const SETTLE_MS = 500;
+// Measured: after a 500 ms pause the replay's first stages still paid for sweeping the clients'
+// heap; after 2 s they no longer did.
+const SETTLE_MS = 2000;
 
 /** One call into the server machine, as the transcript records it. */
 type ServerCall =
