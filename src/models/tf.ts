@@ -26,9 +26,24 @@ export const BACKENDS: readonly BackendName[] = ['cpu', 'wasm'];
  */
 export const DEFAULT_BACKEND: BackendName = 'wasm';
 
-/** Selects `name` for every later tfjs call in this thread; resolves once it is ready. */
-export async function useBackend(name: BackendName = DEFAULT_BACKEND): Promise<void> {
-  if (tf.getBackend() === name) return;
+// Selections in flight. tfjs names the new backend current before it has initialised, so a second
+// caller that only checked getBackend() would use the wasm backend before it is ready.
+const selecting = new Map<BackendName, Promise<void>>();
+
+/**
+ * Selects `name` for every later tfjs call in this thread; resolves once it is ready. Concurrent
+ * calls share one initialisation.
+ */
+export function useBackend(name: BackendName = DEFAULT_BACKEND): Promise<void> {
+  const pending = selecting.get(name);
+  if (pending !== undefined) return pending;
+  if (tf.getBackend() === name) return Promise.resolve();
+  const selection = select(name).finally(() => selecting.delete(name));
+  selecting.set(name, selection);
+  return selection;
+}
+
+async function select(name: BackendName): Promise<void> {
   if (!(await withoutEmscriptenHandlers(() => tf.setBackend(name)))) {
     throw new Error(`TensorFlow.js backend '${name}' failed to initialise`);
   }
