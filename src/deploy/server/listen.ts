@@ -113,11 +113,40 @@ export function listen(options: ListenOptions): Promise<Listening> {
       });
     }
   }
+  return listenHttp2(server, { host: options.host, port: options.port, secure: tls !== undefined });
+}
+
+export interface Http2ListenOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Whether the URL is https. */
+  readonly secure: boolean;
+  /**
+   * How long close() lets calls under way finish before it cuts their connections; 0 (the
+   * default) cuts them at once.
+   */
+  readonly graceMs?: number;
+}
+
+/**
+ * Starts an HTTP/2 server listening and resolves with its URL once it does. close() stops
+ * accepting, ends open sessions (gracefully for up to `graceMs`) and resolves when the server
+ * has closed.
+ */
+export function listenHttp2(
+  server: http2.Http2Server | http2.Http2SecureServer,
+  options: Http2ListenOptions,
+): Promise<Listening> {
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session: http2.ServerHttp2Session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
   });
+  const graceMs = options.graceMs ?? 0;
+  const cutAll = () => {
+    for (const session of sessions) session.destroy();
+  };
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -125,11 +154,19 @@ export function listen(options: ListenOptions): Promise<Listening> {
       const { port } = server.address() as AddressInfo;
       const host = options.host.includes(':') ? `[${options.host}]` : options.host;
       resolve({
-        url: `${tls === undefined ? 'http' : 'https'}://${host}:${port}`,
+        url: `${options.secure ? 'https' : 'http'}://${host}:${port}`,
         close: () =>
           new Promise<void>((done) => {
-            for (const session of sessions) session.destroy();
-            server.close(() => done());
+            let cut: ReturnType<typeof setTimeout> | undefined;
+            if (graceMs === 0) cutAll();
+            else {
+              for (const session of sessions) session.close();
+              cut = setTimeout(cutAll, graceMs);
+            }
+            server.close(() => {
+              clearTimeout(cut);
+              done();
+            });
           }),
       });
     });

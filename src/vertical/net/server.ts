@@ -7,12 +7,11 @@
 import { createContextKey, createContextValues, type HandlerContext } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import * as http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { attestedServerTls } from '../../deploy/attested.js';
 import { AllowList } from '../../deploy/server/allow-list.js';
 import { peerIdentity, type PeerIdentity } from '../../deploy/server/auth.js';
-import type { ServerTls } from '../../deploy/server/listen.js';
+import { listenHttp2, type ServerTls } from '../../deploy/server/listen.js';
 import * as pb from '../../gen/sepal/vertical/v1/vertical_pb.js';
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { ActiveSession, Caller } from './active-session.js';
@@ -148,34 +147,13 @@ export async function serveActive(options: ServeOptions): Promise<Serving> {
       }
     });
   }
-  const connections = new Set<http2.ServerHttp2Session>();
-  server.on('session', (connection: http2.ServerHttp2Session) => {
-    connections.add(connection);
-    connection.once('close', () => connections.delete(connection));
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      const { port } = server.address() as AddressInfo;
-      const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-      resolve({
-        url: `${channel.kind === 'insecure' ? 'http' : 'https'}://${host}:${port}`,
-        // Graceful: calls under way (the Finish that ended the run) complete, then the
-        // connections close; whatever is still open after CLOSE_GRACE_MS is cut.
-        close: () =>
-          new Promise<void>((done) => {
-            for (const connection of connections) connection.close();
-            const cut = setTimeout(() => {
-              for (const connection of connections) connection.destroy();
-            }, CLOSE_GRACE_MS);
-            server.close(() => {
-              clearTimeout(cut);
-              done();
-            });
-          }),
-      });
-    });
+  // Graceful close: calls under way (the Finish that ended the run) complete, then the
+  // connections close; whatever is still open after CLOSE_GRACE_MS is cut.
+  return listenHttp2(server, {
+    host: options.host,
+    port: options.port,
+    secure: channel.kind !== 'insecure',
+    graceMs: CLOSE_GRACE_MS,
   });
 
   function callerFrom(context: HandlerContext): Caller {
