@@ -78,6 +78,13 @@ export interface LoadedJob {
 }
 
 /** The integrity flags both commands take, and their help lines. */
+/** A party's TLS material: its certificate and key, and the CA its peers must chain to. */
+export const TLS_OPTIONS = {
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  ca: { type: 'string' },
+} as const;
+
 export const MANIFEST_OPTIONS = {
   manifest: { type: 'string' },
   'trusted-key': { type: 'string' },

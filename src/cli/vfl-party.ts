@@ -38,6 +38,7 @@ import {
   numberOption,
   type ExampleSettings,
 } from './vfl-options.js';
+import { ATTEST_OPTIONS, MANIFEST_OPTIONS, TLS_OPTIONS } from './client-server-flags.js';
 import { UsageError } from './usage.js';
 import { verifySettings } from './attest-common.js';
 
@@ -112,15 +113,9 @@ const OPTIONS = {
   'reconnect-ms': { type: 'string' },
   'timeout-ms': { type: 'string' },
   'psi-timeout-ms': { type: 'string' },
-  cert: { type: 'string' },
-  key: { type: 'string' },
-  ca: { type: 'string' },
-  attest: { type: 'string' },
-  policy: { type: 'string' },
-  collateral: { type: 'string' },
-  manifest: { type: 'string' },
-  'trusted-key': { type: 'string' },
-  'manifest-root': { type: 'string' },
+  ...TLS_OPTIONS,
+  ...ATTEST_OPTIONS,
+  ...MANIFEST_OPTIONS,
   insecure: { type: 'boolean' },
   'seal-key': { type: 'string' },
   export: { type: 'string' },
