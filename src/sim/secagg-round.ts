@@ -132,9 +132,12 @@ function drawDropouts(
   return out;
 }
 
-// Measured: after a 500 ms pause the replay's first stages still paid for sweeping the clients'
-// heap; after 2 s they no longer did.
-const SETTLE_MS = 2000;
+/**
+ * How long the replay waits for the collector's background threads, growing with the garbage the
+ * simulation left (clients x entries). Measured at N = 500, L = 100k: after 500 ms the replay's
+ * first stages still paid for sweeping the clients' heap; after 2 s they no longer did.
+ */
+const settleMs = (clients: number, dim: number): number => Math.min(2000, (clients * dim) / 25_000);
 
 /** One call into the server machine, as the transcript records it. */
 type ServerCall =
@@ -206,8 +209,9 @@ function replayServer(
   transcript: readonly ServerCall[],
   modBits: number,
   expected: AggregateResult | undefined,
+  settle: number,
 ): { total: number; byStage: Record<Stage, number> } {
-  collectGarbage();
+  collectGarbage(settle);
   const clock = serverClock();
   let result: AggregateResult | undefined;
   for (const call of transcript) {
@@ -233,10 +237,10 @@ function freshSeed(): string {
  * Harness only: a full collection, so that the replay does not pay for the simulation's garbage,
  * then a pause in which the collector's background threads finish sweeping and freeing it.
  */
-function collectGarbage(): void {
+function collectGarbage(settleMs: number): void {
   setFlagsFromString('--expose-gc');
   (runInNewContext('gc') as () => void)();
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SETTLE_MS);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, settleMs);
 }
 
 export function simulateSecAggRound(config: RoundSimulationConfig): RoundSimulationReport {
@@ -344,7 +348,13 @@ export function simulateSecAggRound(config: RoundSimulationConfig): RoundSimulat
     outbox = next;
   }
   clients.clear();
-  const replayed = replayServer(newServer(), transcript, params.modBits, finished.result);
+  const replayed = replayServer(
+    newServer(),
+    transcript,
+    params.modBits,
+    finished.result,
+    settleMs(config.clients, config.dim),
+  );
 
   const completed = ids.filter((id) => !dropAfter.has(id));
   const result = finished.result;
