@@ -57,7 +57,10 @@ function threadCount(): number {
   return count;
 }
 
-/** The window of `words` that thread `index` of `threads` takes, block-aligned. */
+/**
+ * The window of `words` that thread `index` of `threads` takes. Windows start at AES block
+ * boundaries (4 words), where a CTR stream can be entered (applyMaskRange checks it).
+ */
 function windowOf(words: number, threads: number, index: number): [number, number] {
   const per = Math.ceil(words / threads / 4) * 4;
   const first = Math.min(words, index * per);

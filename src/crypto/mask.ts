@@ -15,7 +15,7 @@ import { createAccumulator } from './vector-add.js';
 
 const SALT = utf8('sepal/mask/v1');
 /** Words per AES block: CTR streams can be entered only at block boundaries. */
-export const WORDS_PER_BLOCK = 4;
+const WORDS_PER_BLOCK = 4;
 // Vectors are masked a chunk at a time; a chunk and one keystream block of the same size (64 KiB
 // each) stay in the L2 cache while every mask is added to the chunk.
 const CHUNK_WORDS = 1 << 14;
