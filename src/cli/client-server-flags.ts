@@ -18,6 +18,8 @@ import { type AttestedSide, startAttestedSide } from '../deploy/attested.js';
 import { verifySettings } from './attest-common.js';
 import { UsageError } from './usage.js';
 
+export { ATTEST_OPTIONS, MANIFEST_OPTIONS, TLS_OPTIONS } from './party-options.js';
+
 export type Flags = Record<string, string | boolean | undefined>;
 
 /** A number flag of at least `min` (default 0), or `fallback` when absent. */
@@ -77,20 +79,7 @@ export interface LoadedJob {
   readonly manifest?: VerifiedManifest;
 }
 
-/** The integrity flags both commands take, and their help lines. */
-/** A party's TLS material: its certificate and key, and the CA its peers must chain to. */
-export const TLS_OPTIONS = {
-  cert: { type: 'string' },
-  key: { type: 'string' },
-  ca: { type: 'string' },
-} as const;
-
-export const MANIFEST_OPTIONS = {
-  manifest: { type: 'string' },
-  'trusted-key': { type: 'string' },
-  'manifest-root': { type: 'string' },
-} as const;
-
+/** Help lines of the integrity flags (party-options.ts's MANIFEST_OPTIONS). */
 export const MANIFEST_HELP = `  --manifest FILE        refuse to start unless this signed manifest matches the files
   --trusted-key KEY      the manifest signer's Ed25519 public key (file or hex)
   --manifest-root DIR    where the manifest's paths start (default: the current directory)`;
@@ -135,13 +124,7 @@ export async function loadJob(flags: Flags): Promise<LoadedJob> {
   };
 }
 
-/** The attestation flags both commands take, and their help lines. */
-export const ATTEST_OPTIONS = {
-  attest: { type: 'string' },
-  policy: { type: 'string' },
-  collateral: { type: 'string' },
-} as const;
-
+/** Help lines of the attestation flags (party-options.ts's ATTEST_OPTIONS). */
 export const ATTEST_HELP = `  --attest MODE          attested TLS: sgx (Gramine), tdx (configfs-tsm) or software (INSECURE,
                          needs --manifest); needs TLS, and the peer must be attested too
   --policy FILE          what this side accepts of its peers' evidence (default: any non-debug

@@ -38,7 +38,7 @@ import {
   numberOption,
   type ExampleSettings,
 } from './vfl-options.js';
-import { ATTEST_OPTIONS, MANIFEST_OPTIONS, TLS_OPTIONS } from './client-server-flags.js';
+import { ATTEST_OPTIONS, MANIFEST_OPTIONS, TLS_OPTIONS } from './party-options.js';
 import { UsageError } from './usage.js';
 import { verifySettings } from './attest-common.js';
 
