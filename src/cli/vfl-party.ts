@@ -190,11 +190,19 @@ export async function main(role: Role, argv: string[]): Promise<number> {
   const data = await loadExampleParty(role, settings);
   log(`${role}: ${data.ids.length} ids of ${data.examples} images (${data.source})`);
   const started = performance.now();
-  const report = await withPsiGroup((group) =>
-    role === 'active'
-      ? runActive(values, settings, data, channel, maxMessageBytes, mount, log, group)
-      : runPassive(values, settings, data, channel, maxMessageBytes, mount, log, group),
-  );
+  const report = await withPsiGroup((psiGroup) => {
+    const run: PartyRun = {
+      values,
+      settings,
+      data,
+      channel,
+      maxMessageBytes,
+      mount,
+      log,
+      psiGroup,
+    };
+    return role === 'active' ? runActive(run) : runPassive(run);
+  });
   report.seconds.total = (performance.now() - started) / 1000;
   if (values.json) console.log(JSON.stringify(report));
   else {
@@ -269,16 +277,28 @@ async function withPsiGroup<T>(run: (group: WorkerGroup) => Promise<T>): Promise
   }
 }
 
-async function runActive(
-  values: Values,
-  settings: ExampleSettings,
-  data: ExampleParty,
-  channel: Channel,
-  maxMessageBytes: number,
-  mount: SealedMount | undefined,
-  log: (line: string) => void,
-  psiGroup: WorkerGroup,
-): Promise<PartyReport> {
+/** What either party's run is given. */
+interface PartyRun {
+  readonly values: Values;
+  readonly settings: ExampleSettings;
+  readonly data: ExampleParty;
+  readonly channel: Channel;
+  readonly maxMessageBytes: number;
+  readonly mount: SealedMount | undefined;
+  readonly log: (line: string) => void;
+  readonly psiGroup: WorkerGroup;
+}
+
+async function runActive({
+  values,
+  settings,
+  data,
+  channel,
+  maxMessageBytes,
+  mount,
+  log,
+  psiGroup,
+}: PartyRun): Promise<PartyReport> {
   const model = splitModel(data, settings);
   model.passiveBottom.dispose(); // the passive party's: only its initial weights were shared
   const random = replay(values, settings, 'active');
@@ -379,16 +399,16 @@ async function runActive(
   };
 }
 
-async function runPassive(
-  values: Values,
-  settings: ExampleSettings,
-  data: ExampleParty,
-  channel: Channel,
-  maxMessageBytes: number,
-  mount: SealedMount | undefined,
-  log: (line: string) => void,
-  psiGroup: WorkerGroup,
-): Promise<PartyReport> {
+async function runPassive({
+  values,
+  settings,
+  data,
+  channel,
+  maxMessageBytes,
+  mount,
+  log,
+  psiGroup,
+}: PartyRun): Promise<PartyReport> {
   if (values.server === undefined) throw new UsageError('--server is required');
   const model = splitModel(data, settings);
   model.activeBottom.dispose(); // the active party's: only the initial weights were shared

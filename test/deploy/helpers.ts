@@ -1,7 +1,8 @@
 // Shared by the deployment tests: a small secure job and what its synthetic model must produce.
 import { decodeCheckpoint, type Checkpoint } from '../../src/fl/checkpoint.js';
 import type { RoundRecord } from '../../src/fl/history.js';
-import { syntheticUpdate, syntheticWeight } from '../../src/deploy/synthetic.js';
+import { syntheticJob, syntheticUpdate, syntheticWeight } from '../../src/deploy/synthetic.js';
+import type { JobConfig } from '../../src/sim/config.js';
 import Database from 'better-sqlite3';
 
 export const DIM = 64;
@@ -69,4 +70,22 @@ export function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): numbe
   for (let i = 0; i < a.length; i++)
     max = Math.max(max, Math.abs((a[i] as number) - (b[i] as number)));
   return max;
+}
+
+/**
+ * Server options of a one-round run of `config` on the synthetic model, with short heartbeats and
+ * small limits: the fields the in-process server tests share (they add host, port, TLS, database).
+ */
+export async function oneRoundServer(config: JobConfig) {
+  return {
+    job: JSON.stringify(config),
+    strategy: await syntheticJob(config, DIM).strategy(),
+    numRounds: 1,
+    minNodes: 1,
+    heartbeatIntervalMs: 1000,
+    livenessTimeoutMs: 5000,
+    pollTimeoutMs: 1000,
+    maxMessageBytes: 1 << 20,
+    rateLimit: { perSecond: 100, burst: 100 },
+  };
 }

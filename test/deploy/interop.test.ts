@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { certPaths, createDevelopmentPki, serverTlsFiles } from '../../src/deploy/certs.js';
 import { startFleetServer } from '../../src/deploy/server/fleet-server.js';
-import { syntheticJob } from '../../src/deploy/synthetic.js';
 import { resolveConfig } from '../../src/sim/config.js';
-import { DIM, jobConfig } from './helpers.js';
+import { DIM, jobConfig, oneRoundServer } from './helpers.js';
 
 // Debian's interpreter, where python3-grpcio lives (a pyenv python3 earlier on PATH lacks it).
 const PYTHON = '/usr/bin/python3';
@@ -44,15 +43,9 @@ test('a Python gRPC node registers and pulls a task', async () => {
     tls: serverTlsFiles(paths),
     allowList: paths.allowList,
     database: join(dir, 'server.db'),
-    job: JSON.stringify(config),
-    strategy: await syntheticJob(config, DIM).strategy(),
-    numRounds: 1,
-    minNodes: 1,
-    heartbeatIntervalMs: 1000,
+    ...(await oneRoundServer(config)),
     livenessTimeoutMs: 30_000,
     pollTimeoutMs: 2000,
-    maxMessageBytes: 1 << 20,
-    rateLimit: { perSecond: 100, burst: 100 },
   });
   // The run waits for the node, then gives it a fit task; it never finishes (the node leaves).
   const run = server.run().catch(() => undefined);

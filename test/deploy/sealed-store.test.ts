@@ -13,10 +13,9 @@ import { SealedMount } from '../../src/confidential/sealed/index.js';
 import { DeployFileError } from '../../src/deploy/errors.js';
 import { startFleetServer } from '../../src/deploy/server/fleet-server.js';
 import { DATABASE_SEAL_LABEL, ServerStore } from '../../src/deploy/server/store.js';
-import { syntheticJob } from '../../src/deploy/synthetic.js';
 import type { Checkpoint } from '../../src/fl/checkpoint.js';
 import { resolveConfig } from '../../src/sim/config.js';
-import { DIM, jobConfig } from './helpers.js';
+import { jobConfig, oneRoundServer } from './helpers.js';
 
 /** A recognisable model: its float32 bytes must never reach the database in the clear. */
 const checkpoint = (round: number): Checkpoint => ({
@@ -158,15 +157,7 @@ describe('sealed checkpoints', () => {
       host: '127.0.0.1',
       port: 0,
       database,
-      job: JSON.stringify(config),
-      strategy: await syntheticJob(config, DIM).strategy(),
-      numRounds: 1,
-      minNodes: 1,
-      heartbeatIntervalMs: 1000,
-      livenessTimeoutMs: 5000,
-      pollTimeoutMs: 1000,
-      maxMessageBytes: 1 << 20,
-      rateLimit: { perSecond: 100, burst: 100 },
+      ...(await oneRoundServer(config)),
     };
     const key = new Uint8Array(randomBytes(32));
     const store = new ServerStore(database, mount(key));

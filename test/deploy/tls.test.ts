@@ -10,10 +10,9 @@ import { test } from 'node:test';
 import { certPaths, createDevelopmentPki, serverTlsFiles } from '../../src/deploy/certs.js';
 import { fleetTransport } from '../../src/deploy/client/transport.js';
 import { startFleetServer } from '../../src/deploy/server/fleet-server.js';
-import { syntheticJob } from '../../src/deploy/synthetic.js';
 import * as pb from '../../src/gen/sepal/fleet/v1/fleet_pb.js';
 import { resolveConfig } from '../../src/sim/config.js';
-import { DIM, jobConfig } from './helpers.js';
+import { jobConfig, oneRoundServer } from './helpers.js';
 
 test('TLS: nodes are named by the allow-list; verifyPeer refuses after the handshake', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sepal-tls-'));
@@ -33,15 +32,7 @@ test('TLS: nodes are named by the allow-list; verifyPeer refuses after the hands
     },
     allowList: paths.allowList,
     database: join(dir, 'server.db'),
-    job: JSON.stringify(config),
-    strategy: await syntheticJob(config, DIM).strategy(),
-    numRounds: 1,
-    minNodes: 1,
-    heartbeatIntervalMs: 1000,
-    livenessTimeoutMs: 5000,
-    pollTimeoutMs: 1000,
-    maxMessageBytes: 1 << 20,
-    rateLimit: { perSecond: 100, burst: 100 },
+    ...(await oneRoundServer(config)),
   });
   const rpc = (name: string) => {
     const node = paths.node(name);
