@@ -70,8 +70,12 @@ export function checkCompatible(expected: Parameters, actual: Parameters): void 
         `expected ${want.values.length} values, got ${got.values.length}`,
       );
     }
-    const bad = got.values.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new ParametersError(want.name, `value ${bad} is ${got.values[bad]}`);
+    const values = got.values;
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) {
+        throw new ParametersError(want.name, `value ${i} is ${values[i]}`);
+      }
+    }
   });
 }
 

@@ -322,21 +322,23 @@ export class SecAggClient {
         `weight must be an integer in [0, maxWeight = ${params.maxWeight}], got ${weight}`,
       );
     }
-    const quantized = (this.#options.quantizer ?? stochasticQuantizer).quantize(
+    const vector = new Uint32Array(params.dim + 1);
+    vector[0] = weight;
+    const levels = vector.subarray(1);
+    (this.#options.quantizer ?? stochasticQuantizer).quantize(
       input.values,
       params,
       this.#random,
+      levels,
     );
-    const vector = new Uint32Array(params.dim + 1);
-    vector[0] = weight;
     const targetRange = params.targetRange;
-    for (let i = 0; i < quantized.length; i++) {
-      const q = quantized[i] as number;
+    for (let i = 0; i < levels.length; i++) {
+      const q = levels[i] as number;
       if (q >= targetRange)
         throw new InputError(`quantizer produced ${q}, outside [0, targetRange)`);
       // weight x q < maxWeight x targetRange <= modRange <= 2^32 (checked with the parameters),
       // so the 32-bit product is exact and V8 stays in integer arithmetic.
-      vector[i + 1] = Math.imul(weight, q) >>> 0;
+      levels[i] = Math.imul(weight, q) >>> 0;
     }
     return vector;
   }

@@ -7,8 +7,11 @@ import { InputError } from './errors.js';
 import type { RoundParams } from './params.js';
 
 export interface Quantizer {
-  /** Maps `values` to integers in [0, targetRange - 1]. */
-  quantize(values: Float32Array, params: RoundParams, random: RandomSource): Uint32Array;
+  /**
+   * Writes the level of each of `values`, an integer in [0, targetRange - 1], to `out` (as long
+   * as `values`): the client passes the slice of the vector it masks, so nothing is copied.
+   */
+  quantize(values: Float32Array, params: RoundParams, random: RandomSource, out: Uint32Array): void;
   /**
    * Maps the modular sum of weighted quantized vectors back to the weighted mean, given the sum
    * of the weights. `sums[i]` is the exact integer sum (it cannot have overflowed modRange).
@@ -18,24 +21,22 @@ export interface Quantizer {
 
 /**
  * Clips to [-c, c] and maps linearly onto [0, targetRange - 1] with unbiased stochastic
- * rounding: a value between levels k and k + 1 becomes k + 1 with probability equal to its
- * fractional part, so the expectation of the quantized value is exactly the clipped value.
+ * rounding: level ℓ becomes floor(ℓ + u) for u uniform in [0, 1), which is ⌈ℓ⌉ with probability
+ * equal to ℓ's fractional part, so the expectation of the quantized value is the clipped value
+ * (u has 2^-32 granularity; ℓ < 2^32 keeps the sum's rounding below that).
  */
 export const stochasticQuantizer: Quantizer = {
-  quantize(values, params, random) {
+  quantize(values, params, random, out) {
     const c = params.clippingRange;
     const scale = (params.targetRange - 1) / (2 * c);
-    const out = new Uint32Array(values.length);
-    const coins = new Uint32Array(values.length);
-    random.fill(new Uint8Array(coins.buffer));
+    // The coins are drawn into `out` and each is replaced by its entry's level: one pass, no
+    // scratch array (a client quantizes its whole model every round).
+    random.fill(new Uint8Array(out.buffer, out.byteOffset, 4 * values.length));
     for (let i = 0; i < values.length; i++) {
-      const clipped = Math.min(c, Math.max(-c, values[i] as number));
-      const level = (clipped + c) * scale;
-      const floor = Math.floor(level);
-      // coins[i] / 2^32 is uniform in [0, 1); round up with probability level - floor.
-      out[i] = floor + ((coins[i] as number) < (level - floor) * 4294967296 ? 1 : 0);
+      const value = values[i] as number;
+      const clipped = value > c ? c : value < -c ? -c : value;
+      out[i] = Math.floor((clipped + c) * scale + (out[i] as number) * 2 ** -32);
     }
-    return out;
   },
 
   dequantize(sums, totalWeight, params) {

@@ -281,15 +281,14 @@ export function simulateSecAggRound(config: RoundSimulationConfig): RoundSimulat
       const numExamples = numExamplesOf(id, params.maxWeight);
       const weight = cappedExampleCount(numExamples, params);
       const recording: Quantizer = {
-        quantize(values, roundParams, random) {
-          const q = stochasticQuantizer.quantize(values, roundParams, random);
+        quantize(values, roundParams, random, q) {
+          stochasticQuantizer.quantize(values, roundParams, random, q);
           asHarness(() => {
             expected[0] = (expected[0] as number) + weight;
             for (let i = 0; i < q.length; i++)
               expected[i + 1] = (expected[i + 1] as number) + weight * (q[i] as number);
             quantized.add(id);
           });
-          return q;
         },
         dequantize: stochasticQuantizer.dequantize,
       };
