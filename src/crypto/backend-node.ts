@@ -104,7 +104,9 @@ export const nodeBackend: CryptoBackend = {
   // server derives thousands of keys a round). The RFC's vectors and the portable backend check it.
   hkdfSha256(ikm, salt, info, length) {
     if (!Number.isInteger(length) || length < 0 || length > 255 * HASH_BYTES) {
-      throw new RangeError(`HKDF-SHA256 output must be 0..${255 * HASH_BYTES} bytes, got ${length}`);
+      throw new RangeError(
+        `HKDF-SHA256 output must be 0..${255 * HASH_BYTES} bytes, got ${length}`,
+      );
     }
     const prk = createHmac('sha256', salt).update(ikm).digest();
     const okm = new Uint8Array(length);
