@@ -30,7 +30,6 @@ if ((recorded === undefined && !(repeats >= 1)) || variants.length === 0) {
     'usage: alternate.mjs <repeats> <checkout>:<secure|plain|complete> ... | alternate.mjs table',
   );
 }
-const dir = mkdtempSync(join(tmpdir(), 'sepal-alternate-'));
 const configs = {
   secure: { name: 'default' },
   plain: { name: 'default-plain', secureAggregation: false },
@@ -38,7 +37,9 @@ const configs = {
   // used before it took SecAgg+ with shareNum 5.
   complete: { name: 'default-complete', secureAggregation: {} },
 };
-for (const [kind, config] of Object.entries(configs)) {
+// The job configs are written only when there are runs to make.
+const dir = repeats > 0 ? mkdtempSync(join(tmpdir(), 'sepal-alternate-')) : undefined;
+for (const [kind, config] of dir === undefined ? [] : Object.entries(configs)) {
   writeFileSync(join(dir, `${kind}.json`), JSON.stringify(config));
 }
 const median = (xs) => {
@@ -47,8 +48,8 @@ const median = (xs) => {
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-const runs = recorded === undefined ? [] : recorded;
-for (let repeat = 0; recorded === undefined && repeat < repeats; repeat++) {
+const runs = recorded ?? [];
+for (let repeat = 0; repeat < repeats; repeat++) {
   for (const variant of variants) {
     const [checkout, kind] = variant.split(':');
     const args = [join(checkout, 'dist/src/cli/main.js'), 'simulate', join(dir, `${kind}.json`)];
