@@ -10,6 +10,7 @@ import {
 import type { CryptoBackend } from './backend.js';
 import { AuthenticationError, LowOrderPointError } from './errors.js';
 import { isAllZero } from './bytes.js';
+import { nativeKernels } from './native-kernels.js';
 
 // DER prefix that wraps a raw 32-byte X25519 private key as PKCS#8 (RFC 8410).
 const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
@@ -146,6 +147,11 @@ export const nodeBackend: CryptoBackend = {
       throw new AuthenticationError();
     }
   },
+
+  // Present when the native kernels were built (see native-kernels.ts).
+  ...(nativeKernels === undefined
+    ? {}
+    : { applyAes256CtrStreams: nativeKernels.applyMasks, addWords: nativeKernels.addWords }),
 
   aes256CtrKeystream(key, iv) {
     const cipher = createCipheriv('aes-256-ctr', key, iv);

@@ -44,6 +44,20 @@ export interface CryptoBackend {
    * multiple of 16 except possibly for the last call).
    */
   aes256CtrKeystream(key: Uint8Array, iv: Uint8Array): (byteLength: number) => Uint8Array;
+  /**
+   * Optional fast path for masking: adds (signs[i] = 1) or subtracts (signs[i] = -1) the
+   * AES-256-CTR stream of every 32-byte key in `keys` (concatenated), each starting at counter
+   * block `firstBlock`, to `target` as little-endian words modulo 2^32. The words equal those of
+   * {@link aes256CtrKeystream} accumulated in JavaScript.
+   */
+  readonly applyAes256CtrStreams?: (
+    target: Uint32Array,
+    keys: Uint8Array,
+    signs: Int8Array,
+    firstBlock: number,
+  ) => void;
+  /** Optional fast path: target[i] += source[i] modulo 2^32, for arrays of the same length. */
+  readonly addWords?: (target: Uint32Array, source: Uint32Array) => void;
 }
 
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
@@ -55,8 +69,11 @@ export const backend: CryptoBackend = isNode
 
 /**
  * Node only: worker threads for large mask jobs (see mask-threads.ts). Undefined in browsers and
- * when SEPAL_MASK_THREADS=0; mask.ts then applies every mask on the calling thread.
+ * when there are no threads (SEPAL_MASK_THREADS=0, the default with the native accelerator);
+ * mask.ts then applies every mask on the calling thread.
  */
 export const maskThreads: MaskThreadPool | undefined = isNode
-  ? (await import('./mask-threads.js')).createMaskThreads()
+  ? (await import('./mask-threads.js')).createMaskThreads(
+      backend.applyAes256CtrStreams === undefined ? 1 : 0,
+    )
   : undefined;

@@ -1,6 +1,7 @@
 /**
- * Node's fast path for large mask jobs: the streams are applied by worker threads, each over one
- * window of the vector (AES-CTR can be entered at any block), while the caller waits.
+ * Node's fast path for large mask jobs without the native kernels: the streams are applied by
+ * worker threads, each over one window of the vector (AES-CTR can be entered at any block), while
+ * the caller waits.
  *
  * Why a thread even on one core: a server removing hundreds of streams of 100k words draws
  * hundreds of megabytes of keystream, and node:crypto hands every keystream chunk out in a fresh
@@ -12,11 +13,16 @@
  * than none in a SecAgg+ round at N = 500, L = 100k (19% less amid the simulated clients);
  * two threads cut the wait for 1,725 streams of 100k words by 30% and cost 25% more CPU.
  *
+ * With the native kernels (native-kernels.ts) there is no churn to move away: the kernel draws
+ * keystream into one reused block, and handing a job to a thread only adds copies. There are then
+ * no threads unless SEPAL_MASK_THREADS asks for them (to shorten the wait on several cores).
+ *
  * The call stays synchronous, as the SecAgg machines need (see runtime/sync-worker.ts). A thread
  * that fails or never answers makes the call throw and the threads are stopped; the next job
  * starts fresh ones. Nothing half-applied is returned: the target changes only on success.
  *
- * SEPAL_MASK_THREADS sets the number of threads (0: never use threads; default 1).
+ * SEPAL_MASK_THREADS sets the number of threads (0: never use threads; default 1, or 0 with the
+ * native kernels).
  */
 import { moduleBeside } from '../runtime/worker.js';
 import { SyncWorker } from '../runtime/sync-worker.js';
@@ -47,9 +53,9 @@ const WORKER_ENTRY = moduleBeside(import.meta.url, 'mask-worker');
 // allocator hands their memory back and faults it in again (measured: 10x the page faults).
 const YOUNG_GENERATION_MB = 64;
 
-function threadCount(): number {
+function threadCount(defaultCount: number): number {
   const setting = process.env['SEPAL_MASK_THREADS'];
-  if (setting === undefined || setting === '') return 1;
+  if (setting === undefined || setting === '') return defaultCount;
   const count = Number(setting);
   if (!Number.isInteger(count) || count < 0) {
     throw new RangeError(`SEPAL_MASK_THREADS must be a whole number >= 0, got "${setting}"`);
@@ -127,8 +133,11 @@ class MaskThreads implements MaskThreadPool {
   }
 }
 
-/** The process's mask threads, or undefined when SEPAL_MASK_THREADS is 0. */
-export function createMaskThreads(): MaskThreadPool | undefined {
-  const count = threadCount();
+/**
+ * The process's mask threads, or undefined when there are none: SEPAL_MASK_THREADS threads, or
+ * `defaultCount` when it is unset.
+ */
+export function createMaskThreads(defaultCount: number): MaskThreadPool | undefined {
+  const count = threadCount(defaultCount);
   return count > 0 ? new MaskThreads(count) : undefined;
 }

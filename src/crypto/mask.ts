@@ -67,7 +67,8 @@ export function applyMasks(target: Uint32Array, masks: readonly Mask[]): void {
  * that starts at word `firstWord`, a multiple of WORDS_PER_BLOCK): the building block of
  * applyMasks and of the mask threads, which each take one window.
  *
- * All streams are open at once and the window is walked chunk by chunk: each chunk is loaded
+ * Where the backend has a native path for this (Node with the addon built), it does the work.
+ * Otherwise all streams are open at once and the window is walked chunk by chunk: each chunk is loaded
  * into the accumulator once, receives the next block of every stream, and is written back once.
  * The result equals applying the masks one after another, since addition modulo 2^32 commutes.
  */
@@ -79,7 +80,23 @@ export function applyMaskRange(
   if (firstWord % WORDS_PER_BLOCK !== 0) {
     throw new RangeError(`a mask window must start at a block boundary, got word ${firstWord}`);
   }
-  const iv = counterBlock(firstWord / WORDS_PER_BLOCK);
+  const firstBlock = firstWord / WORDS_PER_BLOCK;
+  if (backend.applyAes256CtrStreams !== undefined) {
+    const keys = new Uint8Array(32 * masks.length);
+    masks.forEach(({ key }, i) => keys.set(key, 32 * i));
+    try {
+      backend.applyAes256CtrStreams(
+        target,
+        keys,
+        Int8Array.from(masks, (m) => m.sign),
+        firstBlock,
+      );
+    } finally {
+      keys.fill(0);
+    }
+    return;
+  }
+  const iv = counterBlock(firstBlock);
   const streams = masks.map(({ key, sign }) => ({
     next: backend.aes256CtrKeystream(key, iv),
     sign,

@@ -9,6 +9,8 @@
  * Both paths read keystream bytes as little-endian words, so masks are identical on every host.
  */
 
+import { backend } from './backend.js';
+
 /** Unsigned LEB128, the encoding of every length and index in a WebAssembly binary. */
 function leb128(value: number): number[] {
   const out: number[] = [];
@@ -258,13 +260,15 @@ let sharedAccumulator: WordAccumulator | undefined;
 
 /**
  * target += source, word by word, modulo 2^32 (the server adding a masked vector into its sum).
- * Goes through the accumulator a chunk at a time: even with its copies in and out of WebAssembly
- * memory, i32x4.add is several times faster than a JavaScript loop over typed arrays.
+ * The native kernel does it where the backend has one. Otherwise the accumulator takes a chunk at
+ * a time: even with its copies in and out of WebAssembly memory, i32x4.add is several times
+ * faster than a JavaScript loop over typed arrays.
  */
 export function addWordsInto(target: Uint32Array, source: Uint32Array): void {
   if (source.length !== target.length) {
     throw new RangeError(`cannot add ${source.length} words to a vector of ${target.length}`);
   }
+  if (backend.addWords !== undefined) return backend.addWords(target, source);
   // The accumulator reads little-endian bytes; a byte view of host words is that only on LE hosts.
   const bytes = LITTLE_ENDIAN
     ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)

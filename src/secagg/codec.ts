@@ -13,6 +13,7 @@ import { ProtocolError } from './errors.js';
 import type { ClientMessage, EncryptedShare, OwnedShare, ServerMessage } from './messages.js';
 import { pack, unpack } from './packing.js';
 import { encodeAskVectors, encodeShareKeys } from './relay-encoding.js';
+import { decodeRelayedClientBody, type HeldShare, type RelayedShare } from './relay-decoding.js';
 import type { RoundParams } from './params.js';
 import { ROUND_ID_BYTES, SECRET_BYTES } from './derive.js';
 
@@ -43,13 +44,13 @@ function shareValue(bytes: Uint8Array, field: string): Uint32Array {
 
 const toEncryptedShares = (shares: readonly EncryptedShare[]) =>
   shares.map((s) => create(pb.EncryptedShareSchema, { peerId: s.peer, ciphertext: s.ciphertext }));
-const fromEncryptedShares = (shares: readonly pb.EncryptedShare[]): EncryptedShare[] =>
+const fromEncryptedShares = (shares: readonly RelayedShare[]): EncryptedShare[] =>
   shares.map((s) => ({ peer: s.peerId, ciphertext: s.ciphertext }));
 const toSecretShares = (shares: readonly OwnedShare[]) =>
   shares.map((s) =>
     create(pb.SecretShareSchema, { ownerId: s.owner, value: encodeShareValue(s.value) }),
   );
-const fromSecretShares = (shares: readonly pb.SecretShare[], field: string): OwnedShare[] =>
+const fromSecretShares = (shares: readonly HeldShare[], field: string): OwnedShare[] =>
   shares.map((s) => ({ owner: s.ownerId, value: shareValue(s.value, field) }));
 
 export function encodeServerMessage(message: ServerMessage): Uint8Array {
@@ -190,7 +191,20 @@ export function encodeClientMessage(message: ClientMessage, modBits: number): Ui
   return toBinary(pb.ClientMessageSchema, create(pb.ClientMessageSchema, { body }));
 }
 
+function unmaskShares(seedShares: readonly HeldShare[], keyShares: readonly HeldShare[]) {
+  return {
+    stage: 'unmask',
+    seedShares: fromSecretShares(seedShares, 'unmask.seedShares'),
+    keyShares: fromSecretShares(keyShares, 'unmask.keyShares'),
+  } as const;
+}
+
 export function decodeClientMessage(bytes: Uint8Array, modBits: number): ClientMessage {
+  // The two bulky messages in the layout our encoder writes are read by hand (relay-decoding.ts).
+  const relayed = decodeRelayedClientBody(bytes);
+  if (relayed?.case === 'shareKeys')
+    return { stage: 'share-keys', shares: fromEncryptedShares(relayed.shares) };
+  if (relayed?.case === 'unmask') return unmaskShares(relayed.seedShares, relayed.keyShares);
   const { body } = decode(() => fromBinary(pb.ClientMessageSchema, bytes), 'client message');
   switch (body.case) {
     case 'setup':
@@ -210,11 +224,7 @@ export function decodeClientMessage(bytes: Uint8Array, modBits: number): ClientM
         invalidShareSenders: body.value.invalidShareSenders,
       };
     case 'unmask':
-      return {
-        stage: 'unmask',
-        seedShares: fromSecretShares(body.value.seedShares, 'unmask.seedShares'),
-        keyShares: fromSecretShares(body.value.keyShares, 'unmask.keyShares'),
-      };
+      return unmaskShares(body.value.seedShares, body.value.keyShares);
     case 'abort':
       return { stage: 'abort', reason: body.value.reason.slice(0, 500) };
     case undefined:

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { create, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import fc from 'fast-check';
 import { isSmallOrderKey } from '../../src/crypto/agreement.js';
 import { nodeBackend } from '../../src/crypto/backend-node.js';
@@ -16,6 +16,7 @@ import { ParameterError, ProtocolError } from '../../src/secagg/errors.js';
 import * as pb from '../../src/gen/sepal/secagg/v1/secagg_pb.js';
 import { drawGraph } from '../../src/secagg/graph.js';
 import { pack, unpack } from '../../src/secagg/packing.js';
+import { decodeRelayedClientBody } from '../../src/secagg/relay-decoding.js';
 import { resolveRoundParams } from '../../src/secagg/params.js';
 import { stochasticQuantizer } from '../../src/secagg/quantize.js';
 
@@ -160,13 +161,26 @@ describe('packing and codec', () => {
         }),
         fc.array(fc.record({ peer: id, ciphertext: bytes }), { maxLength: 6 }),
         (neighbours, shares) => {
-          const shareKeys = toBinary(
-            pb.ServerMessageSchema,
-            create(pb.ServerMessageSchema, {
-              body: { case: 'shareKeys', value: create(pb.ShareKeysSchema, { neighbours }) },
-            }),
+          const shareKeys = (list: typeof neighbours) =>
+            toBinary(
+              pb.ServerMessageSchema,
+              create(pb.ServerMessageSchema, {
+                body: {
+                  case: 'shareKeys',
+                  value: create(pb.ShareKeysSchema, { neighbours: list }),
+                },
+              }),
+            );
+          assert.deepEqual(
+            encodeServerMessage({ stage: 'share-keys', neighbours }),
+            shareKeys(neighbours),
           );
-          assert.deepEqual(encodeServerMessage({ stage: 'share-keys', neighbours }), shareKeys);
+          // Again in another order: the entries now come from the per-client cache.
+          const reordered = [...neighbours].reverse();
+          assert.deepEqual(
+            encodeServerMessage({ stage: 'share-keys', neighbours: reordered }),
+            shareKeys(reordered),
+          );
           const askVectors = toBinary(
             pb.ServerMessageSchema,
             create(pb.ServerMessageSchema, {
@@ -182,6 +196,91 @@ describe('packing and codec', () => {
         },
       ),
     );
+  });
+});
+
+describe('hand-read client messages', () => {
+  const id = fc.oneof(fc.constant(0), fc.nat());
+  const bytes = fc.uint8Array({ maxLength: 60 });
+  const encryptedShares = fc
+    .array(fc.record({ peerId: id, ciphertext: bytes }), { maxLength: 5 })
+    .map((shares) =>
+      create(pb.ClientMessageSchema, {
+        body: { case: 'shareKeys', value: create(pb.EncryptedSharesSchema, { shares }) },
+      }),
+    );
+  const secretShares = fc.array(fc.record({ ownerId: id, value: bytes }), { maxLength: 5 });
+  const unmaskShares = fc.tuple(secretShares, secretShares).map(([seedShares, keyShares]) =>
+    create(pb.ClientMessageSchema, {
+      body: { case: 'unmask', value: create(pb.UnmaskSharesSchema, { seedShares, keyShares }) },
+    }),
+  );
+  const messages = fc.oneof(encryptedShares, unmaskShares).map((message) => ({
+    message,
+    encoded: toBinary(pb.ClientMessageSchema, message),
+  }));
+
+  /** What fromBinary makes of `encoded`, in the hand decoder's shape; undefined if it throws. */
+  function reference(encoded: Uint8Array) {
+    let body;
+    try {
+      body = fromBinary(pb.ClientMessageSchema, encoded).body;
+    } catch {
+      return undefined;
+    }
+    const plain = <T extends object>(list: T[]) =>
+      list.map((item) =>
+        Object.fromEntries(Object.entries(item).filter(([k]) => k !== '$typeName')),
+      );
+    if (body.case === 'shareKeys') return { case: 'shareKeys', shares: plain(body.value.shares) };
+    if (body.case === 'unmask') {
+      return {
+        case: 'unmask',
+        seedShares: plain(body.value.seedShares),
+        keyShares: plain(body.value.keyShares),
+      };
+    }
+    return { case: body.case };
+  }
+
+  it('reads every share-keys and unmask message exactly as protobuf-es does', () => {
+    fc.assert(
+      fc.property(messages, ({ encoded }) => {
+        assert.deepEqual(decodeRelayedClientBody(encoded), reference(encoded));
+      }),
+    );
+  });
+
+  // Corrupted bytes: the hand decoder either declines (fromBinary then decides) or agrees.
+  it('declines or agrees on corrupted messages, and never throws', () => {
+    fc.assert(
+      fc.property(
+        messages,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 3,
+        }),
+        fc.nat(),
+        ({ encoded }, edits, cut) => {
+          const corrupted = encoded.slice(0, encoded.length - (cut % 3));
+          for (const [at, value] of edits) {
+            if (corrupted.length > 0) corrupted[at % corrupted.length] = value;
+          }
+          const fast = decodeRelayedClientBody(corrupted);
+          if (fast !== undefined) assert.deepEqual(fast, reference(corrupted));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('leaves other messages to protobuf-es', () => {
+    const vector = encodeClientMessage(
+      { stage: 'ask-vectors', vector: new Uint32Array(3), invalidShareSenders: [] },
+      32,
+    );
+    assert.equal(decodeRelayedClientBody(vector), undefined);
+    assert.equal(decodeRelayedClientBody(new Uint8Array(0)), undefined);
   });
 });
 

@@ -1,0 +1,44 @@
+/**
+ * Node only: the native secure-aggregation kernels (native/secagg_kernels.c), when they were built.
+ *
+ * The addon adds AES-256-CTR mask streams to a vector through OpenSSL without allocating a
+ * buffer per keystream chunk, which node:crypto cannot avoid, and adds masked vectors without
+ * copying them in and out of WebAssembly memory; a server's unmask stage runs about twice as fast
+ * with it. `npm install` builds it (scripts/build-native.mjs); where no compiler is available it
+ * is absent and the JavaScript paths, which compute the same words, take over. SEPAL_NATIVE=0
+ * ignores it.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeKernels {
+  /** See native/secagg_kernels.c: signs[i] is 1 to add stream i, -1 to subtract it. */
+  applyMasks(target: Uint32Array, keys: Uint8Array, signs: Int8Array, firstBlock: number): void;
+  /** target[i] += source[i] modulo 2^32; the two have the same length. */
+  addWords(target: Uint32Array, source: Uint32Array): void;
+}
+
+const ADDON = 'native/build/Release/sepal_native.node';
+
+function loadAddon(): NativeKernels | undefined {
+  if (process.env['SEPAL_NATIVE'] === '0') return undefined;
+  // Sources run from src/crypto/, the build from dist/src/crypto/: the package root is 2 or 3 up.
+  for (const up of ['../../', '../../../']) {
+    const path = fileURLToPath(new URL(up + ADDON, import.meta.url));
+    if (!existsSync(path)) continue;
+    try {
+      return createRequire(import.meta.url)(path) as NativeKernels;
+    } catch (error) {
+      // A broken build must be seen, not silently cost half the server's speed.
+      throw new Error(
+        `the native kernels ${path} are present but do not load ` +
+          `(${(error as Error).message}); rebuild them with "npm run build:native", ` +
+          'or set SEPAL_NATIVE=0 to use the JavaScript paths',
+      );
+    }
+  }
+  return undefined;
+}
+
+export const nativeKernels: NativeKernels | undefined = loadAddon();
