@@ -12,7 +12,7 @@ import * as pb from '../gen/sepal/secagg/v1/secagg_pb.js';
 import { ProtocolError } from './errors.js';
 import type { ClientMessage, EncryptedShare, OwnedShare, ServerMessage } from './messages.js';
 import { pack, unpack } from './packing.js';
-import { encodeAskVectors, encodeShareKeys } from './relay-encoding.js';
+import { encodeAskVectors, encodeMaskedVector, encodeShareKeys } from './relay-encoding.js';
 import { decodeRelayedClientBody, type HeldShare, type RelayedShare } from './relay-decoding.js';
 import type { RoundParams } from './params.js';
 import { ROUND_ID_BYTES, SECRET_BYTES } from './derive.js';
@@ -165,16 +165,13 @@ export function encodeClientMessage(message: ClientMessage, modBits: number): Ui
         value: create(pb.EncryptedSharesSchema, { shares: toEncryptedShares(message.shares) }),
       };
       break;
+    // The masked vector is written by hand (see relay-encoding.ts): one copy of it, not two.
     case 'ask-vectors':
-      body = {
-        case: 'askVectors',
-        value: create(pb.MaskedVectorSchema, {
-          length: message.vector.length,
-          packed: pack(message.vector, modBits),
-          invalidShareSenders: [...message.invalidShareSenders],
-        }),
-      };
-      break;
+      return encodeMaskedVector(
+        message.vector.length,
+        pack(message.vector, modBits),
+        message.invalidShareSenders,
+      );
     case 'unmask':
       body = {
         case: 'unmask',

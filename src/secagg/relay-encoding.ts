@@ -1,10 +1,12 @@
 /**
- * Hand-written protobuf encoders for the two messages a server sends most and largest: share-keys
- * (every neighbour's public keys, to each client) and ask-vectors (the encrypted shares relayed
- * to each client). protobuf-es's reflective toBinary walks the schema for every field of every
- * message; at N = 500, shareNum = 51 that is over 100,000 fields a round and was a sixth of the
- * server's CPU. These compute each message's exact size, allocate it once and write the bytes
- * protobuf-es would (the codec test checks them against toBinary of the generated schema).
+ * Hand-written protobuf encoders for the bulky messages: the two a server sends most and largest,
+ * share-keys (every neighbour's public keys, to each client) and ask-vectors (the encrypted shares
+ * relayed to each client), and a client's masked vector. protobuf-es's reflective toBinary walks
+ * the schema for every field of every message; at N = 500, shareNum = 51 that is over 100,000
+ * fields a round and was a sixth of the server's CPU; and it copies a nested bytes field once per
+ * level of nesting, 800 KB for a 400 KB vector. These compute each message's exact size, allocate
+ * it once and write the bytes protobuf-es would (the codec test checks them against toBinary of
+ * the generated schema).
  *
  * A client's entry in share-keys is the same in each of its shareNum neighbours' messages, so it
  * is encoded once per NeighbourKeys object and copied after that.
@@ -17,6 +19,8 @@ import type { EncryptedShare, NeighbourKeys } from './messages.js';
 // ServerMessage.body
 const SHARE_KEYS = 3;
 const ASK_VECTORS = 4;
+// ClientMessage.body
+const MASKED_VECTOR = 4;
 // ShareKeys.neighbours, AskVectors.shares
 const REPEATED = 1;
 const VARINT = 0;
@@ -126,5 +130,26 @@ export function encodeAskVectors(shares: readonly EncryptedShare[]): Uint8Array 
       .uint32(1, peer)
       .field(2, ciphertext);
   });
+  return writer.finish();
+}
+
+/** ClientMessage { ask_vectors: MaskedVector { length, packed, invalid_share_senders } }. */
+export function encodeMaskedVector(
+  length: number,
+  packed: Uint8Array,
+  invalidShareSenders: readonly number[],
+): Uint8Array {
+  // proto3 packs repeated scalars: one length-delimited field of varints, omitted when empty.
+  const senders = invalidShareSenders.reduce((sum, id) => sum + varintSize(id), 0);
+  const body =
+    uint32FieldSize(length) + bytesFieldSize(packed) + (senders === 0 ? 0 : nestedSize(senders));
+  const writer = new ExactWriter(nestedSize(body))
+    .nested(MASKED_VECTOR, body)
+    .uint32(1, length)
+    .field(2, packed);
+  if (senders > 0) {
+    writer.nested(3, senders);
+    for (const id of invalidShareSenders) writer.varint(id);
+  }
   return writer.finish();
 }

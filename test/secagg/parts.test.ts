@@ -197,6 +197,35 @@ describe('packing and codec', () => {
       ),
     );
   });
+
+  it('a masked vector encodes exactly as protobuf-es does, at every width', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 32 }),
+        fc.array(fc.nat(), { maxLength: 40 }),
+        fc.array(fc.oneof(fc.constant(0), fc.nat()), { maxLength: 4 }),
+        (bits, words, invalidShareSenders) => {
+          const vector = Uint32Array.from(words, (w) => (bits === 32 ? w : w % 2 ** bits));
+          const expected = toBinary(
+            pb.ClientMessageSchema,
+            create(pb.ClientMessageSchema, {
+              body: {
+                case: 'askVectors',
+                value: create(pb.MaskedVectorSchema, {
+                  length: vector.length,
+                  packed: pack(vector, bits),
+                  invalidShareSenders,
+                }),
+              },
+            }),
+          );
+          const message = { stage: 'ask-vectors', vector, invalidShareSenders } as const;
+          assert.deepEqual(encodeClientMessage(message, bits), expected);
+          assert.deepEqual(decodeClientMessage(expected, bits), message);
+        },
+      ),
+    );
+  });
 });
 
 describe('hand-read client messages', () => {
