@@ -22,6 +22,7 @@ describe('simulateSecAggRound', () => {
     assert.equal(report.dropped, 6);
     assert.ok(report.survivors >= 24 - 6 && report.survivors <= 24);
     assert.ok(report.serverCpuMs > 0 && report.serverCpuMsInSimulation > 0);
+    assert.ok(report.serverCpuMsFirstRound > 0);
     const byStage = STAGES.reduce((sum, stage) => sum + report.serverCpuMsByStage[stage], 0);
     assert.ok(Math.abs(byStage - report.serverCpuMs) < 1e-6);
   });
