@@ -23,19 +23,24 @@ export interface Quantizer {
  * Clips to [-c, c] and maps linearly onto [0, targetRange - 1] with unbiased stochastic
  * rounding: level ℓ becomes floor(ℓ + u) for u uniform in [0, 1), which is ⌈ℓ⌉ with probability
  * equal to ℓ's fractional part, so the expectation of the quantized value is the clipped value
- * (u has 2^-32 granularity; ℓ < 2^32 keeps the sum's rounding below that).
+ * (u has 2^-32 granularity). Where ℓ is a whole number the float sum ℓ + u rounds up to ℓ + 1 for
+ * the few largest coins (about 2^-31 of them at ℓ near 2^22): a bias far below a quantization
+ * step, except at the top level, where it would leave the range; there the level is clamped.
  */
 export const stochasticQuantizer: Quantizer = {
   quantize(values, params, random, out) {
     const c = params.clippingRange;
-    const scale = (params.targetRange - 1) / (2 * c);
+    const top = params.targetRange - 1;
+    const scale = top / (2 * c);
     // The coins are drawn into `out` and each is replaced by its entry's level: one pass, no
     // scratch array (a client quantizes its whole model every round).
     random.fill(new Uint8Array(out.buffer, out.byteOffset, 4 * values.length));
     for (let i = 0; i < values.length; i++) {
       const value = values[i] as number;
       const clipped = value > c ? c : value < -c ? -c : value;
-      out[i] = Math.floor((clipped + c) * scale + (out[i] as number) * 2 ** -32);
+      const level = Math.floor((clipped + c) * scale + (out[i] as number) * 2 ** -32);
+      // At the top level the largest coins round the float sum up to targetRange itself.
+      out[i] = level < top ? level : top;
     }
   },
 

@@ -68,6 +68,29 @@ describe('stochastic quantizer', () => {
       }),
     );
   });
+  // floor(level + u) with u = coin x 2^-32: for the top level and the largest coins the float sum
+  // rounds up to targetRange itself (4194303 + (2^32 - 1) / 2^32 is 4194304 in a double), which
+  // the client would refuse, dropping itself from the round. The quantizer clamps.
+  it('keeps the top level below targetRange whatever the coin', () => {
+    const largest = { fill: (bytes: Uint8Array) => bytes.fill(0xff) };
+    for (const [targetRange, clippingRange] of [
+      [2 ** 22, 8],
+      [2 ** 22, 0.001002707309736288],
+      [16, 1],
+    ] as const) {
+      const top = resolveRoundParams({ targetRange, clippingRange, maxWeight: 1 }, 2, 1);
+      const q = new Uint32Array(3);
+      stochasticQuantizer.quantize(
+        Float32Array.of(clippingRange, 2 * clippingRange, 0),
+        top,
+        largest,
+        q,
+      );
+      assert.equal(q[0], targetRange - 1);
+      assert.equal(q[1], targetRange - 1);
+      assert.ok((q[2] as number) < targetRange);
+    }
+  });
   it('is unbiased: the mean of many roundings approaches the value', () => {
     fc.assert(
       fc.property(fc.double({ min: -1, max: 1, noNaN: true }), (x) => {
