@@ -20,6 +20,12 @@ import { decodeRelayedClientBody } from '../../src/secagg/relay-decoding.js';
 import { resolveRoundParams } from '../../src/secagg/params.js';
 import { stochasticQuantizer } from '../../src/secagg/quantize.js';
 
+/** protobuf-es's encoding of a server or client message with `body`: the reference. */
+const serverBytes = (body: pb.ServerMessage['body']) =>
+  toBinary(pb.ServerMessageSchema, create(pb.ServerMessageSchema, { body }));
+const clientBytes = (body: pb.ClientMessage['body']) =>
+  toBinary(pb.ClientMessageSchema, create(pb.ClientMessageSchema, { body }));
+
 describe('parameters', () => {
   const fails = (options: Parameters<typeof resolveRoundParams>[0], parameter: string, n = 100) =>
     assert.throws(
@@ -185,15 +191,10 @@ describe('packing and codec', () => {
         fc.array(fc.record({ peer: id, ciphertext: bytes }), { maxLength: 6 }),
         (neighbours, shares) => {
           const shareKeys = (list: typeof neighbours) =>
-            toBinary(
-              pb.ServerMessageSchema,
-              create(pb.ServerMessageSchema, {
-                body: {
-                  case: 'shareKeys',
-                  value: create(pb.ShareKeysSchema, { neighbours: list }),
-                },
-              }),
-            );
+            serverBytes({
+              case: 'shareKeys',
+              value: create(pb.ShareKeysSchema, { neighbours: list }),
+            });
           assert.deepEqual(
             encodeServerMessage({ stage: 'share-keys', neighbours }),
             shareKeys(neighbours),
@@ -204,17 +205,12 @@ describe('packing and codec', () => {
             encodeServerMessage({ stage: 'share-keys', neighbours: reordered }),
             shareKeys(reordered),
           );
-          const askVectors = toBinary(
-            pb.ServerMessageSchema,
-            create(pb.ServerMessageSchema, {
-              body: {
-                case: 'askVectors',
-                value: create(pb.AskVectorsSchema, {
-                  shares: shares.map((s) => ({ peerId: s.peer, ciphertext: s.ciphertext })),
-                }),
-              },
+          const askVectors = serverBytes({
+            case: 'askVectors',
+            value: create(pb.AskVectorsSchema, {
+              shares: shares.map((s) => ({ peerId: s.peer, ciphertext: s.ciphertext })),
             }),
-          );
+          });
           assert.deepEqual(encodeServerMessage({ stage: 'ask-vectors', shares }), askVectors);
         },
       ),
@@ -229,19 +225,14 @@ describe('packing and codec', () => {
         fc.array(fc.oneof(fc.constant(0), fc.nat()), { maxLength: 4 }),
         (bits, words, invalidShareSenders) => {
           const vector = Uint32Array.from(words, (w) => (bits === 32 ? w : w % 2 ** bits));
-          const expected = toBinary(
-            pb.ClientMessageSchema,
-            create(pb.ClientMessageSchema, {
-              body: {
-                case: 'askVectors',
-                value: create(pb.MaskedVectorSchema, {
-                  length: vector.length,
-                  packed: pack(vector, bits),
-                  invalidShareSenders,
-                }),
-              },
+          const expected = clientBytes({
+            case: 'askVectors',
+            value: create(pb.MaskedVectorSchema, {
+              length: vector.length,
+              packed: pack(vector, bits),
+              invalidShareSenders,
             }),
-          );
+          });
           const message = { stage: 'ask-vectors', vector, invalidShareSenders } as const;
           assert.deepEqual(encodeClientMessage(message, bits), expected);
           assert.deepEqual(decodeClientMessage(expected, bits), message);
