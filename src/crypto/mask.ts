@@ -68,9 +68,10 @@ export function applyMasks(target: Uint32Array, masks: readonly Mask[]): void {
  * applyMasks and of the mask threads, which each take one window.
  *
  * Where the backend has a native path for this (Node with the addon built), it does the work.
- * Otherwise all streams are open at once and the window is walked chunk by chunk: each chunk is loaded
- * into the accumulator once, receives the next block of every stream, and is written back once.
- * The result equals applying the masks one after another, since addition modulo 2^32 commutes.
+ * Otherwise all streams are open at once and the window is walked chunk by chunk: each chunk is
+ * loaded into the accumulator once, receives the next block of every stream, and is written back
+ * once. The result equals applying the masks one after another, since addition modulo 2^32
+ * commutes.
  */
 export function applyMaskRange(
   target: Uint32Array,
