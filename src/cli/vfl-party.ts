@@ -226,6 +226,70 @@ const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 const since = (start: number | undefined, end: number | undefined) =>
   start === undefined || end === undefined ? undefined : (end - start) / 1000;
 
+/**
+ * Times a party's alignment and training from its events, and keeps the aligned count. The PSI
+ * clock starts at `started` (the passive party: when it starts calling) or, when that is not
+ * given, at every 'opened' event (the active party: when a peer's session opens).
+ */
+class RunClock {
+  #started: number | undefined;
+  readonly #startsWhenOpened: boolean;
+  #aligned: number | undefined;
+  #finished: number | undefined;
+  count: number | undefined;
+
+  constructor(started?: number) {
+    this.#started = started;
+    this.#startsWhenOpened = started === undefined;
+  }
+
+  note(event: { readonly type: string; readonly count?: number }): void {
+    if (event.type === 'opened' && this.#startsWhenOpened) this.#started = performance.now();
+    if (event.type === 'aligned') {
+      this.#aligned = performance.now();
+      this.count = event.count;
+    }
+    if (event.type === 'finished') this.#finished = performance.now();
+  }
+
+  get seconds(): PartyReport['seconds'] {
+    return {
+      psi: since(this.#started, this.#aligned),
+      training: since(this.#aligned, this.#finished),
+      total: 0,
+    };
+  }
+}
+
+/** The report both parties print: what `run` reached, and why it stopped if it failed. */
+function partyReport(
+  role: Role,
+  data: PartyRun['data'],
+  clock: RunClock,
+  run: {
+    peer?: string;
+    steps: number;
+    accuracy: number | undefined;
+    exported: string[];
+    error?: Error;
+  },
+): PartyReport {
+  return {
+    role,
+    ...(run.peer !== undefined && { peer: run.peer }),
+    source: data.source,
+    examples: data.examples,
+    ids: data.ids.length,
+    aligned: clock.count,
+    steps: run.steps,
+    complete: run.error === undefined,
+    testAccuracy: run.accuracy,
+    seconds: clock.seconds,
+    exported: run.exported,
+    ...(run.error && { error: run.error.message }),
+  };
+}
+
 /** The models both parties start from: the one-process example's, from the same seed. */
 function splitModel(data: ExampleParty, settings: ExampleSettings) {
   const arch = {
@@ -302,8 +366,7 @@ async function runActive({
   const model = splitModel(data, settings);
   model.passiveBottom.dispose(); // the passive party's: only its initial weights were shared
   const random = replay(values, settings, 'active');
-  const times: { opened?: number; aligned?: number; finished?: number } = {};
-  let aligned: number | undefined;
+  const clock = new RunClock();
   let peer: string | undefined;
   const session = new ActiveSession({
     ids: data.ids,
@@ -331,15 +394,8 @@ async function runActive({
     peerTimeoutMs: numberOption(values['peer-timeout-ms'], 'peer-timeout-ms', 600_000, true, 1),
     reconnectMs: numberOption(values['reconnect-ms'], 'reconnect-ms', 10_000, true, 1),
     onEvent: (event) => {
-      if (event.type === 'opened') {
-        times.opened = performance.now();
-        peer = event.peer;
-      }
-      if (event.type === 'aligned') {
-        times.aligned = performance.now();
-        aligned = event.count;
-      }
-      if (event.type === 'finished') times.finished = performance.now();
+      clock.note(event);
+      if (event.type === 'opened') peer = event.peer;
       const line = describeActive(event);
       if (line !== undefined) log(line);
     },
@@ -379,24 +435,13 @@ async function runActive({
           !error,
         )
       : [];
-  return {
-    role: 'active',
+  return partyReport('active', data, clock, {
     ...(peer !== undefined && { peer }),
-    source: data.source,
-    examples: data.examples,
-    ids: data.ids.length,
-    aligned,
     steps,
-    complete: error === undefined,
-    testAccuracy: outcome?.accuracy,
-    seconds: {
-      psi: since(times.opened, times.aligned),
-      training: since(times.aligned, times.finished),
-      total: 0,
-    },
+    accuracy: outcome?.accuracy,
     exported,
-    ...(error && { error: error.message }),
-  };
+    ...(error && { error }),
+  });
 }
 
 async function runPassive({
@@ -415,10 +460,7 @@ async function runPassive({
   model.top.dispose();
   const random = replay(values, settings, 'passive');
   const client = new ActiveClient(values.server, channel, { maxMessageBytes });
-  const times: { started: number; aligned?: number; finished?: number } = {
-    started: performance.now(),
-  };
-  let aligned: number | undefined;
+  const clock = new RunClock(performance.now());
   const run = new PassiveRun({
     client,
     ids: data.ids,
@@ -442,11 +484,7 @@ async function runPassive({
     timeoutMs: numberOption(values['timeout-ms'], 'timeout-ms', 30_000, true, 1),
     psiTimeoutMs: numberOption(values['psi-timeout-ms'], 'psi-timeout-ms', 600_000, true, 1),
     onEvent: (event) => {
-      if (event.type === 'aligned') {
-        times.aligned = performance.now();
-        aligned = event.count;
-      }
-      if (event.type === 'finished') times.finished = performance.now();
+      clock.note(event);
       const line = describePassive(event);
       if (line !== undefined) log(line);
     },
@@ -465,23 +503,12 @@ async function runPassive({
     mount && run.party
       ? await sealHalf(mount, { 'passive-bottom': run.party.bottom }, 'passive', run.steps, !error)
       : [];
-  return {
-    role: 'passive',
-    source: data.source,
-    examples: data.examples,
-    ids: data.ids.length,
-    aligned,
+  return partyReport('passive', data, clock, {
     steps: run.steps,
-    complete: error === undefined,
-    testAccuracy: outcome?.accuracy,
-    seconds: {
-      psi: since(times.started, times.aligned),
-      training: since(times.aligned, times.finished),
-      total: 0,
-    },
+    accuracy: outcome?.accuracy,
     exported,
-    ...(error && { error: error.message }),
-  };
+    ...(error && { error }),
+  });
 }
 
 async function sealHalf(
