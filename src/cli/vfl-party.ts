@@ -328,6 +328,30 @@ function replay(values: Values, settings: ExampleSettings, role: Role) {
   };
 }
 
+type Replay = ReturnType<typeof replay>;
+
+/** What both parties' runs start from: their ids, the plan and the PSI group. */
+const runBase = (
+  data: PartyRun['data'],
+  settings: ExampleSettings,
+  group: WorkerGroup,
+  random: Replay,
+) => ({
+  ids: data.ids,
+  plan: planOf(settings),
+  psi: { group, ...(random.psi && { random: random.psi }) },
+});
+
+/** What both parties train with once `count` ids are aligned. */
+function training(count: number, settings: ExampleSettings, random: Replay) {
+  return {
+    schedule: scheduleFor(count, settings),
+    optimizer: tf.train.adam(settings.learningRate),
+    noise: settings.noise,
+    ...(random.noise && { random: random.noise }),
+  };
+}
+
 /**
  * PSI on worker threads (every core, and the event loop stays free to answer the peer), closed
  * once the run is over.
@@ -369,12 +393,10 @@ async function runActive({
   const clock = new RunClock();
   let peer: string | undefined;
   const session = new ActiveSession({
-    ids: data.ids,
-    plan: planOf(settings),
-    psi: { group: psiGroup, ...(random.psi && { random: random.psi }) },
+    ...runBase(data, settings, psiGroup, random),
     align: (result) => {
       const rows = alignRows('active', data.ids, data.features, result.ids);
-      const schedule = scheduleFor(result.ids.length, settings);
+      const trained = training(result.ids.length, settings, random);
       const party = new ActiveParty({
         name: 'active',
         peer: 'passive',
@@ -383,12 +405,9 @@ async function runActive({
         classes: data.classes,
         bottom: model.activeBottom,
         top: model.top,
-        schedule,
-        optimizer: tf.train.adam(settings.learningRate),
-        noise: settings.noise,
-        ...(random.noise && { random: random.noise }),
+        ...trained,
       });
-      return { party, steps: schedule.steps };
+      return { party, steps: trained.schedule.steps };
     },
     evaluation: { features: data.test.features, labels: data.test.labels as ArrayLike<number> },
     peerTimeoutMs: numberOption(values['peer-timeout-ms'], 'peer-timeout-ms', 600_000, true, 1),
@@ -463,22 +482,17 @@ async function runPassive({
   const clock = new RunClock(performance.now());
   const run = new PassiveRun({
     client,
-    ids: data.ids,
-    plan: planOf(settings),
-    psi: { group: psiGroup, ...(random.psi && { random: random.psi }) },
+    ...runBase(data, settings, psiGroup, random),
     align: (result) => {
-      const schedule = scheduleFor(result.ids.length, settings);
+      const trained = training(result.ids.length, settings, random);
       const party = new PassiveParty({
         name: 'passive',
         peer: 'active',
         features: alignRows('passive', data.ids, data.features, result.ids).features,
         bottom: model.passiveBottom,
-        schedule,
-        optimizer: tf.train.adam(settings.learningRate),
-        noise: settings.noise,
-        ...(random.noise && { random: random.noise }),
+        ...trained,
       });
-      return { party, steps: schedule.steps };
+      return { party, steps: trained.schedule.steps };
     },
     evaluation: data.test.features,
     timeoutMs: numberOption(values['timeout-ms'], 'timeout-ms', 30_000, true, 1),
