@@ -2,8 +2,9 @@
   "targets": [
     {
       "target_name": "sepal_native",
-      "sources": ["secagg_kernels.c"],
-      "cflags": ["-O3", "-Wall", "-Wextra"]
+      "sources": ["addon.c", "secagg_kernels.c", "x25519.c"],
+      "cflags": ["-O3", "-Wall", "-Wextra", "-ffp-contract=off"],
+      "libraries": ["-ldl", "-lpthread"]
     }
   ]
 }

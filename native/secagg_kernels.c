@@ -21,7 +21,9 @@
  * Invariants: arguments are checked before anything is written; key schedules and the scratch
  * block are wiped before returning (EVP_CIPHER_CTX_free cleanses the context).
  */
-#include <node_api.h>
+#include "addon.h"
+
+#include <math.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdint.h>
@@ -39,26 +41,6 @@
 
 static const unsigned char ZEROS[CHUNK_BYTES];
 
-static napi_value fail(napi_env env, const char *message) {
-  napi_throw_type_error(env, "ERR_SEPAL_NATIVE_ARGUMENT", message);
-  return NULL;
-}
-
-/* The typed array at `value` if it has `type`; NULL otherwise. */
-static void *typed_array(napi_env env, napi_value value, napi_typedarray_type type,
-                         size_t *length) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return NULL;
-  napi_typedarray_type actual;
-  void *data = NULL;
-  if (napi_get_typedarray_info(env, value, &actual, length, &data, NULL, NULL) != napi_ok ||
-      actual != type) {
-    return NULL;
-  }
-  /* A zero-length view may have no backing memory; hand back a non-NULL marker. */
-  return data != NULL ? data : (void *)ZEROS;
-}
-
 static void free_contexts(EVP_CIPHER_CTX **contexts, size_t count) {
   for (size_t i = 0; i < count; i++) EVP_CIPHER_CTX_free(contexts[i]);
   free(contexts);
@@ -68,27 +50,26 @@ static napi_value apply_masks(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4) {
-    return fail(env, "applyMasks(target, keys, signs, firstBlock) takes 4 arguments");
+    return sepal_fail(env, "applyMasks(target, keys, signs, firstBlock) takes 4 arguments");
   }
   size_t words, key_bytes, count;
-  uint32_t *target = typed_array(env, argv[0], napi_uint32_array, &words);
-  if (target == NULL) return fail(env, "applyMasks: target must be a Uint32Array");
-  const unsigned char *keys = typed_array(env, argv[1], napi_uint8_array, &key_bytes);
+  uint32_t *target = sepal_typed_array(env, argv[0], napi_uint32_array, &words);
+  if (target == NULL) return sepal_fail(env, "applyMasks: target must be a Uint32Array");
+  const unsigned char *keys = sepal_typed_array(env, argv[1], napi_uint8_array, &key_bytes);
   if (keys == NULL || key_bytes % KEY_BYTES != 0) {
-    return fail(env, "applyMasks: keys must be a Uint8Array of 32-byte keys");
+    return sepal_fail(env, "applyMasks: keys must be a Uint8Array of 32-byte keys");
   }
-  const int8_t *signs = typed_array(env, argv[2], napi_int8_array, &count);
+  const int8_t *signs = sepal_typed_array(env, argv[2], napi_int8_array, &count);
   if (signs == NULL || count != key_bytes / KEY_BYTES) {
-    return fail(env, "applyMasks: signs must be an Int8Array with one entry per key");
+    return sepal_fail(env, "applyMasks: signs must be an Int8Array with one entry per key");
   }
   double first_block;
-  if (napi_get_value_double(env, argv[3], &first_block) != napi_ok || first_block < 0 ||
-      first_block > 9007199254740991.0 || first_block != (double)(uint64_t)first_block) {
-    return fail(env, "applyMasks: firstBlock must be a whole number in [0, 2^53)");
+  if (!sepal_whole_number(env, argv[3], 0, 9007199254740991.0, &first_block)) {
+    return sepal_fail(env, "applyMasks: firstBlock must be a whole number in [0, 2^53)");
   }
   for (size_t i = 0; i < count; i++) {
     if (signs[i] != 1 && signs[i] != -1) {
-      return fail(env, "applyMasks: each sign must be 1 (add) or -1 (subtract)");
+      return sepal_fail(env, "applyMasks: each sign must be 1 (add) or -1 (subtract)");
     }
   }
 
@@ -144,29 +125,75 @@ static napi_value add_words(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) {
-    return fail(env, "addWords(target, source) takes 2 arguments");
+    return sepal_fail(env, "addWords(target, source) takes 2 arguments");
   }
   size_t words, source_words;
-  uint32_t *target = typed_array(env, argv[0], napi_uint32_array, &words);
-  const uint32_t *source = typed_array(env, argv[1], napi_uint32_array, &source_words);
+  uint32_t *target = sepal_typed_array(env, argv[0], napi_uint32_array, &words);
+  const uint32_t *source = sepal_typed_array(env, argv[1], napi_uint32_array, &source_words);
   if (target == NULL || source == NULL || words != source_words) {
-    return fail(env, "addWords: target and source must be Uint32Arrays of the same length");
+    return sepal_fail(env, "addWords: target and source must be Uint32Arrays of the same length");
   }
   for (size_t i = 0; i < words; i++) target[i] += source[i];
   return NULL;
 }
 
-static int export_function(napi_env env, napi_value exports, const char *name,
-                           napi_callback callback) {
-  napi_value function;
-  return napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, NULL, &function) == napi_ok &&
-         napi_set_named_property(env, exports, name, function) == napi_ok;
+/*
+ * The stochastic quantizer's loop (src/secagg/quantize.ts, weightedLevels, which states the
+ * rounding): on entry out[i] holds entry i's 32-bit coin, on exit weight x level. The same
+ * IEEE-754 double operations in the same order as the JavaScript, with contraction into fused
+ * multiply-adds off (binding.gyp), so both give the same words (tested).
+ *
+ * quantizeWeighted(values: Float32Array, out: Uint32Array, clippingRange, scale, top, weight)
+ *   returns the index of the first entry that is NaN or infinite, or -1.
+ */
+static napi_value quantize_weighted(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 6) {
+    return sepal_fail(env,
+                      "quantizeWeighted(values, out, clippingRange, scale, top, weight) takes 6 "
+                      "arguments");
+  }
+  size_t count, out_count;
+  const float *values = sepal_typed_array(env, argv[0], napi_float32_array, &count);
+  uint32_t *out = sepal_typed_array(env, argv[1], napi_uint32_array, &out_count);
+  if (values == NULL || out == NULL || count != out_count) {
+    return sepal_fail(env,
+                      "quantizeWeighted: values must be a Float32Array and out a Uint32Array of "
+                      "the same length");
+  }
+  double c, scale, top, weight;
+  if (napi_get_value_double(env, argv[2], &c) != napi_ok || !(c > 0 && isfinite(c)) ||
+      napi_get_value_double(env, argv[3], &scale) != napi_ok || !(scale > 0 && isfinite(scale))) {
+    return sepal_fail(env, "quantizeWeighted: clippingRange and scale must be positive numbers");
+  }
+  if (!sepal_whole_number(env, argv[4], 1, 4294967295.0, &top) ||
+      !sepal_whole_number(env, argv[5], 0, 4294967295.0, &weight) || weight * top > 4294967295.0) {
+    return sepal_fail(env,
+                      "quantizeWeighted: top and weight must be whole numbers with weight x top "
+                      "< 2^32");
+  }
+  const uint32_t top_level = (uint32_t)top;
+  const uint32_t factor = (uint32_t)weight;
+  double bad = -1;
+  for (size_t i = 0; i < count; i++) {
+    const double value = values[i];
+    if (!isfinite(value)) {
+      bad = (double)i;
+      break;
+    }
+    const double clipped = value > c ? c : value < -c ? -c : value;
+    /* The sum is in [0, top + 1], so truncation is Math.floor, without a call to libm's floor
+     * (baseline x86-64 has no rounding instruction). */
+    const uint64_t level = (uint64_t)((clipped + c) * scale + (double)out[i] * 0x1p-32);
+    out[i] = factor * (level < top_level ? (uint32_t)level : top_level);
+  }
+  napi_value result;
+  return napi_create_double(env, bad, &result) == napi_ok ? result : NULL;
 }
 
-NAPI_MODULE_INIT() {
-  if (!export_function(env, exports, "applyMasks", apply_masks) ||
-      !export_function(env, exports, "addWords", add_words)) {
-    return NULL;
-  }
-  return exports;
+bool sepal_register_secagg_kernels(napi_env env, napi_value exports) {
+  return sepal_export(env, exports, "applyMasks", apply_masks) &&
+         sepal_export(env, exports, "addWords", add_words) &&
+         sepal_export(env, exports, "quantizeWeighted", quantize_weighted);
 }

@@ -1,5 +1,6 @@
 /**
- * The one seam between Sepal's cryptography and the platform it runs on.
+ * The one seam between Sepal's cryptography and the platform it runs on, and between the
+ * arithmetic on masked vectors and the platform's native kernels, when there are any.
  *
  * Every primitive Sepal uses is reached through a {@link CryptoBackend}. Two implementations exist
  * and must agree bit for bit (the test suite runs the published vectors through both):
@@ -58,6 +59,19 @@ export interface CryptoBackend {
   ) => void;
   /** Optional fast path: target[i] += source[i] modulo 2^32, for arrays of the same length. */
   readonly addWords?: (target: Uint32Array, source: Uint32Array) => void;
+  /**
+   * Optional fast path of the stochastic quantizer's loop (src/secagg/quantize.ts,
+   * weightedLevels), computing the same words: on entry out[i] holds entry i's 32-bit coin, on
+   * exit weight × level; returns the index of the first non-finite value or -1.
+   */
+  readonly weightedLevels?: (
+    values: Float32Array,
+    out: Uint32Array,
+    clippingRange: number,
+    scale: number,
+    top: number,
+    weight: number,
+  ) => number;
 }
 
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';

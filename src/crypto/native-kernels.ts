@@ -4,7 +4,8 @@
  * The addon adds AES-256-CTR mask streams to a vector through OpenSSL without allocating a
  * buffer per keystream chunk, which node:crypto cannot avoid, and adds masked vectors without
  * copying them in and out of WebAssembly memory; a server's unmask stage runs about twice as fast
- * with it. `npm install` builds it (scripts/build-native.mjs); where no compiler is available it
+ * with it. It also quantizes a client's update in one pass, and multiplies X25519 points through
+ * OpenSSL without wrapping each key in a KeyObject. `npm install` builds it (scripts/build-native.mjs); where no compiler is available it
  * is absent and the JavaScript paths, which compute the same words, take over. SEPAL_NATIVE=0
  * ignores it.
  */
@@ -17,6 +18,21 @@ export interface NativeKernels {
   applyMasks(target: Uint32Array, keys: Uint8Array, signs: Int8Array, firstBlock: number): void;
   /** target[i] += source[i] modulo 2^32; the two have the same length. */
   addWords(target: Uint32Array, source: Uint32Array): void;
+  /** The stochastic quantizer's loop; see CryptoBackend.weightedLevels. */
+  quantizeWeighted(
+    values: Float32Array,
+    out: Uint32Array,
+    clippingRange: number,
+    scale: number,
+    top: number,
+    weight: number,
+  ): number;
+  /**
+   * X25519 of one scalar with each 32-byte point of `points`, into `out` (native/x25519.c);
+   * returns the index of the first all-zero product or -1. Absent when this Node does not export
+   * OpenSSL's X25519 or it failed the addon's known-answer test.
+   */
+  x25519?(scalar: Uint8Array, points: Uint8Array, out: Uint8Array): number;
 }
 
 const ADDON = 'native/build/Release/sepal_native.node';

@@ -23,7 +23,7 @@ import {
   type FitIns,
   type FitRes,
 } from './client.js';
-import { checkCompatible, type Parameters } from './parameters.js';
+import { checkLayout, type Parameters } from './parameters.js';
 
 /** Options of the hosted SecAggClient (its input is the kept update). */
 export type ClientHostOptions = Omit<SecAggClientOptions, 'input'>;
@@ -63,7 +63,9 @@ export class ClientHost {
     if (round !== undefined) this.#forgetBefore(round);
     const res = await this.#client.fit(ins.parameters, ins.config);
     if (round === undefined) return res;
-    checkCompatible(ins.parameters, res.parameters);
+    // Layout only: the SecAgg client checks that every entry of the update is finite as it
+    // quantizes it, before anything is masked (a NaN or infinite parameter makes its entry so).
+    checkLayout(ins.parameters, res.parameters);
     this.#forgetBefore(round);
     this.#kept = {
       round,

@@ -43,10 +43,10 @@ export function validateParameters(parameters: Parameters): void {
 }
 
 /**
- * Checks that `actual` has the layout of `expected` (same tensors in the same order, same shapes)
- * and only finite values: what the server requires of every update before it aggregates it.
+ * Checks that `actual` has the layout of `expected`: the same tensors in the same order, with the
+ * same shapes and value counts.
  */
-export function checkCompatible(expected: Parameters, actual: Parameters): void {
+export function checkLayout(expected: Parameters, actual: Parameters): void {
   if (actual.length !== expected.length) {
     throw new ParametersError(
       undefined,
@@ -70,13 +70,21 @@ export function checkCompatible(expected: Parameters, actual: Parameters): void 
         `expected ${want.values.length} values, got ${got.values.length}`,
       );
     }
-    const values = got.values;
-    for (let i = 0; i < values.length; i++) {
-      if (!Number.isFinite(values[i])) {
-        throw new ParametersError(want.name, `value ${i} is ${values[i]}`);
-      }
-    }
   });
+}
+
+/**
+ * Checks that `actual` has the layout of `expected` and only finite values: what the server
+ * requires of every update before it aggregates it.
+ */
+export function checkCompatible(expected: Parameters, actual: Parameters): void {
+  checkLayout(expected, actual);
+  for (const { name, values } of actual) {
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i]))
+        throw new ParametersError(name, `value ${i} is ${values[i]}`);
+    }
+  }
 }
 
 /** One Float32Array holding every tensor's values in order (a copy). */

@@ -32,6 +32,8 @@ import { modRangeOf, validateRoundParams, type RoundParams } from './params.js';
 import {
   cappedExampleCount,
   checkInput,
+  firstNonFinite,
+  nonFinite,
   stochasticQuantizer,
   type Quantizer,
   type WeightRule,
@@ -315,7 +317,8 @@ export class SecAggClient {
   #weightedQuantizedInput(params: RoundParams): Uint32Array {
     const input =
       typeof this.#options.input === 'function' ? this.#options.input() : this.#options.input;
-    checkInput(input.values, input.numExamples, params);
+    const values = input.values;
+    checkInput(values, input.numExamples, params);
     const weight = (this.#options.weightRule ?? cappedExampleCount)(input.numExamples, params);
     if (!Number.isInteger(weight) || weight < 0 || weight > params.maxWeight) {
       throw new InputError(
@@ -325,21 +328,11 @@ export class SecAggClient {
     const vector = new Uint32Array(params.dim + 1);
     vector[0] = weight;
     const levels = vector.subarray(1);
-    (this.#options.quantizer ?? stochasticQuantizer).quantize(
-      input.values,
-      params,
-      this.#random,
-      levels,
-    );
-    const targetRange = params.targetRange;
-    for (let i = 0; i < levels.length; i++) {
-      const q = levels[i] as number;
-      if (q >= targetRange)
-        throw new InputError(`quantizer produced ${q}, outside [0, targetRange)`);
-      // weight x q < maxWeight x targetRange <= modRange <= 2^32 (checked with the parameters),
-      // so the 32-bit product is exact and V8 stays in integer arithmetic.
-      levels[i] = Math.imul(weight, q) >>> 0;
-    }
+    const quantizer = this.#options.quantizer ?? stochasticQuantizer;
+    const bad =
+      quantizer.quantizeWeighted?.(values, weight, params, this.#random, levels) ??
+      quantizeThenWeigh(quantizer, values, weight, params, this.#random, levels);
+    if (bad >= 0) throw new InputError(nonFinite(values, bad));
     return vector;
   }
 
@@ -386,4 +379,30 @@ export class SecAggClient {
     this.#wipe();
     return reply;
   }
+}
+
+/**
+ * `quantizeWeighted` for a quantizer that only has `quantize`: checks finiteness, quantizes, then
+ * checks each level (a plug-in's output is not trusted) and weighs it in place.
+ */
+function quantizeThenWeigh(
+  quantizer: Quantizer,
+  values: Float32Array,
+  weight: number,
+  params: RoundParams,
+  random: RandomSource,
+  levels: Uint32Array,
+): number {
+  const bad = firstNonFinite(values);
+  if (bad >= 0) return bad;
+  quantizer.quantize(values, params, random, levels);
+  const targetRange = params.targetRange;
+  for (let i = 0; i < levels.length; i++) {
+    const q = levels[i] as number;
+    if (q >= targetRange) throw new InputError(`quantizer produced ${q}, outside [0, targetRange)`);
+    // weight x q < maxWeight x targetRange <= modRange <= 2^32 (checked with the parameters),
+    // so the 32-bit product is exact and V8 stays in integer arithmetic.
+    levels[i] = Math.imul(weight, q) >>> 0;
+  }
+  return -1;
 }

@@ -1,20 +1,43 @@
-// The native kernels (native/secagg_kernels.c): present under Node wherever npm could build them,
-// word for word the same results as the JavaScript paths, and strict about their arguments, since
-// a wrong length would otherwise write outside a vector.
+// The native kernels (native/*.c): present under Node wherever npm could build them, word for word
+// the same results as the JavaScript paths and node:crypto, and strict about their arguments,
+// since a wrong length would otherwise write outside a vector.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { backend } from '../../src/crypto/backend.js';
+import { nativeKernels } from '../../src/crypto/native-kernels.js';
+import { weightedLevels } from '../../src/secagg/quantize.js';
 
 function requireNative() {
-  const { applyAes256CtrStreams, addWords } = backend;
+  const { applyAes256CtrStreams, addWords, weightedLevels } = backend;
   assert.ok(
-    applyAes256CtrStreams && addWords,
+    applyAes256CtrStreams && addWords && weightedLevels && nativeKernels?.x25519,
     'native kernels missing: run "npm run build:native"',
   );
-  return { applyAes256CtrStreams, addWords };
+  return {
+    applyAes256CtrStreams,
+    addWords,
+    weightedLevels,
+    x25519: nativeKernels.x25519.bind(nativeKernels),
+  };
+}
+
+/** X25519 through node:crypto's key objects (RFC 8410 JWK), the reference for the addon's. */
+function nodeX25519(scalar: Uint8Array, point: Uint8Array): Uint8Array {
+  const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
+  const product = diffieHellman({
+    privateKey: createPrivateKey({
+      key: { kty: 'OKP', crv: 'X25519', d: b64(scalar), x: b64(new Uint8Array(32)) },
+      format: 'jwk',
+    }),
+    publicKey: createPublicKey({
+      key: { kty: 'OKP', crv: 'X25519', x: b64(point) },
+      format: 'jwk',
+    }),
+  });
+  return new Uint8Array(product.buffer, product.byteOffset, product.length);
 }
 
 /** Keystream words of `key` from counter block `block`, straight from node:crypto. */
@@ -110,11 +133,100 @@ describe('native kernels', () => {
     assert.deepEqual(target, new Uint32Array(4));
   });
 
+  it('quantizes as the JavaScript loop does, word for word, and finds the same bad entry', () => {
+    const native = requireNative().weightedLevels;
+    const entry = fc.oneof(
+      fc.float({ noNaN: true, noDefaultInfinity: true, min: -4, max: 4 }),
+      fc.constantFrom(0, -0, 1, -1, 2, -2, 1e-45, 3.4e38, -3.4e38, Number.NaN, Infinity),
+    );
+    const coin = fc.oneof(
+      fc.constantFrom(0, 1, 2 ** 31, 2 ** 32 - 1),
+      fc.nat({ max: 2 ** 32 - 1 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(entry, coin), { maxLength: 200 }),
+        fc.constantFrom(1, 0.5, 1e-3, 8, 2),
+        fc.constantFrom(16, 2 ** 22, 2 ** 32),
+        fc.nat({ max: 1000 }),
+        (entries, clippingRange, targetRange, weightSeed) => {
+          const top = targetRange - 1;
+          const weight = weightSeed % Math.floor(2 ** 32 / targetRange);
+          const values = Float32Array.from(entries, ([value]) => value);
+          const coins = Uint32Array.from(entries, ([, c]) => c);
+          const scale = top / (2 * clippingRange);
+          const expected = coins.slice();
+          const badExpected = weightedLevels(values, expected, clippingRange, scale, top, weight);
+          const actual = coins.slice();
+          assert.equal(native(values, actual, clippingRange, scale, top, weight), badExpected);
+          const written = badExpected < 0 ? values.length : badExpected;
+          assert.deepEqual(actual.subarray(0, written), expected.subarray(0, written));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses quantizer arguments that could overflow or write outside the vector', () => {
+    const quantize = requireNative().weightedLevels as (...args: unknown[]) => number;
+    const values = new Float32Array(4);
+    const cases: [unknown[], RegExp][] = [
+      [[values, new Uint32Array(4), 1, 1, 15], /takes 6 arguments/],
+      [[values, new Uint32Array(5), 1, 1, 15, 1], /same length/],
+      [[new Float64Array(4), new Uint32Array(4), 1, 1, 15, 1], /Float32Array/],
+      [[values, new Uint32Array(4), 0, 1, 15, 1], /clippingRange and scale must be positive/],
+      [[values, new Uint32Array(4), 1, Infinity, 15, 1], /clippingRange and scale/],
+      [[values, new Uint32Array(4), 1, 1, 0, 1], /top and weight must be whole numbers/],
+      [[values, new Uint32Array(4), 1, 1, 15, 1.5], /top and weight/],
+      [[values, new Uint32Array(4), 1, 1, 2 ** 16, 2 ** 16], /weight x top < 2\^32/],
+    ];
+    for (const [args, message] of cases) assert.throws(() => quantize(...args), message);
+  });
+
+  it('multiplies X25519 points as node:crypto does, and reports the first small-order one', () => {
+    const { x25519 } = requireNative();
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 6 }),
+        (scalar, points) => {
+          const all = new Uint8Array(32 * points.length);
+          points.forEach((point, i) => all.set(point, 32 * i));
+          const out = new Uint8Array(all.length);
+          const expected = points.map((point) => {
+            try {
+              return nodeX25519(scalar, point);
+            } catch {
+              return undefined; // OpenSSL refuses an all-zero product
+            }
+          });
+          const firstZero = expected.findIndex((product) => product === undefined);
+          assert.equal(x25519(scalar, all, out), firstZero);
+          expected.forEach((product, i) => {
+            const actual = out.subarray(32 * i, 32 * i + 32);
+            assert.deepEqual(actual, product ?? new Uint8Array(32));
+          });
+        },
+      ),
+      { numRuns: 60 },
+    );
+    // u = 0 and u = 1 have small order (RFC 7748 §6.1): their products are all zero.
+    const points = new Uint8Array(96);
+    points[32] = 1;
+    points[64] = 9;
+    assert.equal(x25519(new Uint8Array(32).fill(7), points, new Uint8Array(96)), 0);
+    assert.equal(x25519(new Uint8Array(32).fill(7), points.subarray(64), new Uint8Array(32)), -1);
+    const bad = x25519 as (...args: unknown[]) => number;
+    assert.throws(() => bad(new Uint8Array(31), points, new Uint8Array(96)), /scalar .* 32 bytes/);
+    assert.throws(() => bad(new Uint8Array(32), points.subarray(1), new Uint8Array(95)), /32-byte/);
+    assert.throws(() => bad(new Uint8Array(32), points, new Uint8Array(64)), /as long as points/);
+  });
+
   // The JavaScript paths (browsers; Node without a compiler) must pass the same suites.
-  it('SEPAL_NATIVE=0 switches them off, and the JavaScript paths pass the mask suite', () => {
+  it('SEPAL_NATIVE=0 switches them off, and the JavaScript paths pass the mask and quantizer suites', () => {
     const child = spawnSync(
       process.execPath,
-      ['--import', 'tsx', '--test', 'test/crypto/mask.test.ts'],
+      ['--import', 'tsx', '--test', 'test/crypto/mask.test.ts', 'test/secagg/parts.test.ts'],
       { env: { ...process.env, SEPAL_NATIVE: '0' }, encoding: 'utf8' },
     );
     assert.equal(child.status, 0, child.stdout + child.stderr);
@@ -125,7 +237,7 @@ describe('native kernels', () => {
         'tsx',
         '--input-type=module',
         '-e',
-        "const { backend } = await import('./src/crypto/backend.ts'); console.log(backend.applyAes256CtrStreams === undefined && backend.addWords === undefined)",
+        "const { backend } = await import('./src/crypto/backend.ts'); console.log(backend.applyAes256CtrStreams === undefined && backend.addWords === undefined && backend.weightedLevels === undefined)",
       ],
       { env: { ...process.env, SEPAL_NATIVE: '0' }, encoding: 'utf8' },
     );

@@ -12,7 +12,7 @@ import {
   encodeClientMessage,
   encodeServerMessage,
 } from '../../src/secagg/codec.js';
-import { ParameterError, ProtocolError } from '../../src/secagg/errors.js';
+import { InputError, ParameterError, ProtocolError } from '../../src/secagg/errors.js';
 import * as pb from '../../src/gen/sepal/secagg/v1/secagg_pb.js';
 import { drawGraph } from '../../src/secagg/graph.js';
 import { pack, unpack } from '../../src/secagg/packing.js';
@@ -67,12 +67,53 @@ describe('stochastic quantizer', () => {
   const params = resolveRoundParams({ targetRange: 16, clippingRange: 1, maxWeight: 1 }, 2, 1);
   it('stays in [0, targetRange) and clips', () => {
     fc.assert(
-      fc.property(fc.float32Array({ minLength: 1, maxLength: 50, noNaN: true }), (values) => {
-        const q = new Uint32Array(values.length);
-        stochasticQuantizer.quantize(values, params, seededRandom(1, 'q'), q);
-        q.forEach((level) => assert.ok(level < 16));
-      }),
+      fc.property(
+        fc.float32Array({ minLength: 1, maxLength: 50, noNaN: true, noDefaultInfinity: true }),
+        (values) => {
+          const q = new Uint32Array(values.length);
+          stochasticQuantizer.quantize(values, params, seededRandom(1, 'q'), q);
+          q.forEach((level) => assert.ok(level < 16));
+        },
+      ),
     );
+  });
+  it('weighs in the same pass: weight x the level quantize gives, for the same coins', () => {
+    fc.assert(
+      fc.property(
+        fc.float32Array({ minLength: 1, maxLength: 50, noNaN: true, noDefaultInfinity: true }),
+        fc.integer({ min: 0, max: 2 ** 28 - 1 }),
+        (values, weight) => {
+          const levels = new Uint32Array(values.length);
+          stochasticQuantizer.quantize(values, params, seededRandom(2, 'w'), levels);
+          const weighted = new Uint32Array(values.length);
+          const quantizeWeighted = stochasticQuantizer.quantizeWeighted;
+          assert.ok(quantizeWeighted);
+          assert.equal(
+            quantizeWeighted(values, weight, params, seededRandom(2, 'w'), weighted),
+            -1,
+          );
+          assert.deepEqual(
+            weighted,
+            levels.map((level) => weight * level),
+          );
+        },
+      ),
+    );
+  });
+  it('names the first NaN or infinite entry', () => {
+    for (const bad of [Number.NaN, Infinity, -Infinity]) {
+      const values = Float32Array.of(0.5, -0.25, bad, 0.1, bad);
+      const out = new Uint32Array(values.length);
+      assert.equal(
+        stochasticQuantizer.quantizeWeighted?.(values, 3, params, seededRandom(3, 'n'), out),
+        2,
+      );
+      assert.throws(
+        () => stochasticQuantizer.quantize(values, params, seededRandom(3, 'n'), out),
+        (error: Error) =>
+          error instanceof InputError && new RegExp(`entry 2 is ${bad}`).test(error.message),
+      );
+    }
   });
   // floor(level + u) with u = coin x 2^-32: for the top level and the largest coins the float sum
   // rounds up to targetRange itself (4194303 + (2^32 - 1) / 2^32 is 4194304 in a double), which
