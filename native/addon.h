@@ -28,5 +28,6 @@ bool sepal_export(napi_env env, napi_value exports, const char *name, napi_callb
 /* Each kernel file exports its functions; false when N-API refuses. */
 bool sepal_register_secagg_kernels(napi_env env, napi_value exports);
 bool sepal_register_x25519(napi_env env, napi_value exports);
+bool sepal_register_sodium_ristretto(napi_env env, napi_value exports);
 
 #endif

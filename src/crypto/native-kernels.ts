@@ -33,6 +33,14 @@ export interface NativeKernels {
    * OpenSSL's X25519 or it failed the addon's known-answer test.
    */
   x25519?(scalar: Uint8Array, points: Uint8Array, out: Uint8Array): number;
+  /**
+   * ristretto255 on the system's libsodium (native/sodium_ristretto.c): scalar · one-way map of
+   * each 64-byte string, and scalar · each 32-byte point; each returns the index of the first
+   * refused item or -1. Absent when no libsodium was found.
+   */
+  ristrettoHashMultiply?(scalar: Uint8Array, uniform: Uint8Array, out: Uint8Array): number;
+  ristrettoMultiply?(scalar: Uint8Array, points: Uint8Array, out: Uint8Array): number;
+  ristrettoIsValidPoint?(point: Uint8Array): boolean;
 }
 
 const ADDON = 'native/build/Release/sepal_native.node';

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import fc from 'fast-check';
 import sodium from 'libsodium-wrappers-sumo';
 import { ristretto255_hasher } from '@noble/curves/ed25519.js';
@@ -16,7 +17,8 @@ import {
   randomScalar,
 } from '../../src/vertical/psi/group.js';
 import { nobleGroup } from '../../src/vertical/psi/noble-group.js';
-import { sodiumGroup } from '../../src/vertical/psi/sodium-group.js';
+import { groupOf, sodiumGroup } from '../../src/vertical/psi/sodium-group.js';
+import { systemSodium } from '../../src/vertical/psi/system-sodium.js';
 import { startWorkerGroup, type WorkerGroup } from '../../src/vertical/psi/worker-group.js';
 import { createHandlers, MULTIPLY } from '../../src/vertical/psi/worker-handlers.js';
 
@@ -161,8 +163,21 @@ describe('PSI group implementations', () => {
     // Two threads even on a one-core machine, so that batches really are split.
     workers = await startWorkerGroup({ threads: 2 });
     groups = [nobleGroup, await sodiumGroup(), workers];
+    if (systemSodium !== undefined) groups.push(groupOf(systemSodium));
   });
   after(() => workers.close());
+
+  // CI installs libsodium23; a machine with the library but without the native group is a broken
+  // build, which would quietly cost the PSI half its speed.
+  it('include the system libsodium wherever the addon can open it', () => {
+    const installed = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib'].some(
+      (dir) => existsSync(`${dir}/libsodium.so.23`) || existsSync(`${dir}/libsodium.so.26`),
+    );
+    if (installed && process.env['SEPAL_NATIVE'] !== '0') {
+      assert.ok(systemSodium, 'libsodium is installed but the native group is missing');
+      assert.match(workers.name, /^system libsodium on 2 worker threads$/);
+    }
+  });
 
   it('hash to the group and multiply as RFC 9497 A.1.1 publishes (each implementation)', async () => {
     for (const group of groups) {

@@ -94,8 +94,8 @@ function withRegion<T>(
   }
 }
 
-/** Synchronous core of `hashAndMultiply` (also run by the worker threads of worker-group.ts). */
-export function hashAndMultiplySync(
+/** Synchronous core of `hashAndMultiply`. */
+function hashAndMultiplySync(
   wasm: SodiumWasm,
   ids: readonly string[],
   scalar: Uint8Array,
@@ -122,7 +122,7 @@ export function hashAndMultiplySync(
 }
 
 /** Synchronous core of `multiply`; throws InvalidPointError for the first refused point. */
-export function multiplySync(wasm: SodiumWasm, points: Uint8Array, scalar: Uint8Array): Uint8Array {
+function multiplySync(wasm: SodiumWasm, points: Uint8Array, scalar: Uint8Array): Uint8Array {
   checkBatch(points, scalar);
   return withRegion(wasm, scalar, 2 * points.length, (base) => {
     const input = base + SCALAR_BYTES;
@@ -144,13 +144,36 @@ export function multiplySync(wasm: SodiumWasm, points: Uint8Array, scalar: Uint8
   });
 }
 
-/** The libsodium group on the calling thread. */
-export async function sodiumGroup(): Promise<PsiGroup> {
-  const wasm = await loadSodium();
+/**
+ * The group's batch operations on one thread, synchronous: what `sodiumGroup()` and the worker
+ * threads of worker-group.ts run. `multiply` throws InvalidPointError for the first refused point.
+ */
+export interface RistrettoBatches {
+  readonly name: string;
+  hashAndMultiply(ids: readonly string[], scalar: Uint8Array, dst: string): Uint8Array;
+  multiply(points: Uint8Array, scalar: Uint8Array): Uint8Array;
+}
+
+/** libsodium compiled to WebAssembly. */
+export function wasmBatches(wasm: SodiumWasm): RistrettoBatches {
   return {
     name: 'libsodium',
-    hashAndMultiply: async (ids, scalar, dst = PSI_DST) =>
-      hashAndMultiplySync(wasm, ids, scalar, dst),
-    multiply: async (points, scalar) => multiplySync(wasm, points, scalar),
+    hashAndMultiply: (ids, scalar, dst) => hashAndMultiplySync(wasm, ids, scalar, dst),
+    multiply: (points, scalar) => multiplySync(wasm, points, scalar),
   };
+}
+
+/** A PsiGroup computing on the calling thread with `batches`. */
+export function groupOf(batches: RistrettoBatches): PsiGroup {
+  return {
+    name: batches.name,
+    hashAndMultiply: async (ids, scalar, dst = PSI_DST) =>
+      batches.hashAndMultiply(ids, scalar, dst),
+    multiply: async (points, scalar) => batches.multiply(points, scalar),
+  };
+}
+
+/** The libsodium group on the calling thread. */
+export async function sodiumGroup(): Promise<PsiGroup> {
+  return groupOf(wasmBatches(await loadSodium()));
 }

@@ -1,5 +1,6 @@
 /**
- * The PSI group's Node-only fast path: the libsodium group (sodium-group.ts) on worker threads.
+ * The PSI group's Node-only fast path: libsodium on worker threads, natively where the system has
+ * it (system-sodium.ts), else compiled to WebAssembly (sodium-group.ts).
  * Every point is independent of the others, so a batch is cut into contiguous chunks, the chunks
  * run on all workers at once, and the answers are put back in order: the bytes are exactly those
  * of the single-threaded group (tested).
@@ -11,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import { WorkerPool } from '../../runtime/worker-pool.js';
 import { moduleBeside } from '../../runtime/worker.js';
 import { checkBatch, ELEMENT_BYTES, InvalidPointError, PSI_DST, type PsiGroup } from './group.js';
+import { systemSodium } from './system-sodium.js';
 import {
   HASH_AND_MULTIPLY,
   type HashAndMultiplyTask,
@@ -65,7 +67,7 @@ export async function startWorkerGroup(options: WorkerGroupOptions = {}): Promis
     size: threads,
   });
   return {
-    name: `libsodium on ${threads} worker thread${threads === 1 ? '' : 's'}`,
+    name: `${systemSodium?.name ?? 'libsodium'} on ${threads} worker thread${threads === 1 ? '' : 's'}`,
     threads,
 
     async hashAndMultiply(ids, scalar, dst = PSI_DST) {

@@ -1,12 +1,14 @@
 /**
  * The PSI's tasks for the worker threads of worker-group.ts (a WorkerPool handler module, see
- * src/runtime/task-protocol.ts): each worker loads libsodium once and runs the batch functions of
- * sodium-group.ts on the chunks it is sent. Each task's copy of the scalar is wiped when done.
+ * src/runtime/task-protocol.ts): each worker runs the group's batches on the chunks it is sent,
+ * on the system's libsodium when the addon found it (system-sodium.ts), else on libsodium in
+ * WebAssembly (loaded once per worker). Each task's copy of the scalar is wiped when done.
  */
 import type { HandlerTable, TaskReply } from '../../runtime/task-protocol.js';
 import { zeroize } from '../../crypto/bytes.js';
 import { InvalidPointError } from './group.js';
-import { hashAndMultiplySync, loadSodium, multiplySync } from './sodium-group.js';
+import { loadSodium, wasmBatches } from './sodium-group.js';
+import { systemSodium } from './system-sodium.js';
 
 export interface HashAndMultiplyTask {
   readonly ids: readonly string[];
@@ -33,11 +35,11 @@ const reply = <R>(value: R, bytes: Uint8Array): TaskReply<R> => ({
 });
 
 export async function createHandlers(): Promise<HandlerTable> {
-  const wasm = await loadSodium();
+  const batches = systemSodium ?? wasmBatches(await loadSodium());
   return {
     [HASH_AND_MULTIPLY]: (task: HashAndMultiplyTask) => {
       try {
-        const points = hashAndMultiplySync(wasm, task.ids, task.scalar, task.dst);
+        const points = batches.hashAndMultiply(task.ids, task.scalar, task.dst);
         return reply(points, points);
       } finally {
         zeroize(task.scalar);
@@ -45,7 +47,7 @@ export async function createHandlers(): Promise<HandlerTable> {
     },
     [MULTIPLY]: (task: MultiplyTask): TaskReply<MultiplyOutcome> => {
       try {
-        const points = multiplySync(wasm, task.points, task.scalar);
+        const points = batches.multiply(task.points, task.scalar);
         return reply({ points }, points);
       } catch (error) {
         if (!(error instanceof InvalidPointError)) throw error;

@@ -1,0 +1,150 @@
+/*
+ * The PSI group's batch operations on ristretto255 (RFC 9496) through the system's libsodium,
+ * the same C library that src/vertical/psi/sodium-group.ts runs compiled to WebAssembly: natively
+ * its scalar multiplication takes about half the time.
+ *
+ * libsodium is opened at load time (dlopen), not linked: the addon builds without its headers and
+ * loads where it is missing, and these functions are then simply not exported (callers keep the
+ * WebAssembly build). Debian ships it as libsodium23. The prototypes below are libsodium's
+ * documented, stable API.
+ *
+ * ristrettoHashMultiply(scalar: Uint8Array, uniform: Uint8Array, out: Uint8Array)
+ *   For each 64-byte string of `uniform` (expand_message_xmd output), out receives
+ *   scalar · one-way-map(string) (hash_to_ristretto255 without its expansion). Returns the index
+ *   of the first product that is the identity, or -1.
+ * ristrettoMultiply(scalar: Uint8Array, points: Uint8Array, out: Uint8Array)
+ *   scalar · P for each 32-byte encoding P. Returns the index of the first point refused
+ *   (not a canonical encoding, or a product that is the identity), or -1.
+ * ristrettoIsValidPoint(point: Uint8Array): boolean
+ *
+ * The scalar is read in place and never copied; the intermediate point of each id is wiped.
+ */
+#include "addon.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#define SCALAR_BYTES 32
+#define ELEMENT_BYTES 32
+#define UNIFORM_BYTES 64
+
+static struct {
+  int (*from_hash)(unsigned char *p, const unsigned char *r);
+  int (*scalarmult)(unsigned char *q, const unsigned char *n, const unsigned char *p);
+  int (*is_valid_point)(const unsigned char *p);
+  void (*memzero)(void *pnt, size_t len);
+} sodium;
+
+/* Sonames of libsodium 1.0.18 (Debian 12) and of later releases, then the development link. */
+static const char *const LIBRARIES[] = {"libsodium.so.23", "libsodium.so.26", "libsodium.so"};
+
+static bool open_sodium(void) {
+  for (size_t i = 0; i < sizeof LIBRARIES / sizeof *LIBRARIES; i++) {
+    void *library = dlopen(LIBRARIES[i], RTLD_NOW | RTLD_LOCAL);
+    if (library == NULL) continue;
+    int (*init)(void) = (int (*)(void))dlsym(library, "sodium_init");
+    sodium.from_hash = dlsym(library, "crypto_core_ristretto255_from_hash");
+    sodium.scalarmult = dlsym(library, "crypto_scalarmult_ristretto255");
+    sodium.is_valid_point = dlsym(library, "crypto_core_ristretto255_is_valid_point");
+    sodium.memzero = dlsym(library, "sodium_memzero");
+    /* sodium_init: 0 on first initialization, 1 when already done, -1 on failure. */
+    if (init != NULL && sodium.from_hash != NULL && sodium.scalarmult != NULL &&
+        sodium.is_valid_point != NULL && sodium.memzero != NULL && init() >= 0) {
+      return true;
+    }
+    dlclose(library);
+  }
+  return false;
+}
+
+/* Reads (scalar, input, out) with input holding `stride`-byte items and out 32 bytes per item. */
+static bool batch_arguments(napi_env env, napi_callback_info info, size_t stride,
+                            const unsigned char **scalar, const unsigned char **input,
+                            unsigned char **out, size_t *count) {
+  size_t argc = 3;
+  napi_value argv[3];
+  size_t scalar_bytes, input_bytes, out_bytes;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) {
+    sepal_fail(env, "ristretto batch functions take (scalar, input, out)");
+    return false;
+  }
+  *scalar = sepal_typed_array(env, argv[0], napi_uint8_array, &scalar_bytes);
+  *input = sepal_typed_array(env, argv[1], napi_uint8_array, &input_bytes);
+  *out = sepal_typed_array(env, argv[2], napi_uint8_array, &out_bytes);
+  if (*scalar == NULL || scalar_bytes != SCALAR_BYTES) {
+    sepal_fail(env, "ristretto: scalar must be a Uint8Array of 32 bytes");
+    return false;
+  }
+  if (*input == NULL || input_bytes % stride != 0 || *out == NULL ||
+      out_bytes != input_bytes / stride * ELEMENT_BYTES) {
+    sepal_fail(env,
+               "ristretto: input must be a Uint8Array of whole items and out a Uint8Array of 32 "
+               "bytes per item");
+    return false;
+  }
+  *count = input_bytes / stride;
+  return true;
+}
+
+static napi_value index_or_minus_one(napi_env env, double index) {
+  napi_value result;
+  return napi_create_double(env, index, &result) == napi_ok ? result : NULL;
+}
+
+static napi_value hash_multiply(napi_env env, napi_callback_info info) {
+  const unsigned char *scalar, *uniform;
+  unsigned char *out;
+  size_t count;
+  if (!batch_arguments(env, info, UNIFORM_BYTES, &scalar, &uniform, &out, &count)) return NULL;
+  unsigned char hashed[ELEMENT_BYTES];
+  double identity = -1;
+  for (size_t i = 0; i < count; i++) {
+    sodium.from_hash(hashed, uniform + UNIFORM_BYTES * i);
+    if (sodium.scalarmult(out + ELEMENT_BYTES * i, scalar, hashed) != 0 && identity < 0) {
+      identity = (double)i;
+    }
+  }
+  sodium.memzero(hashed, sizeof hashed);
+  return index_or_minus_one(env, identity);
+}
+
+static napi_value multiply(napi_env env, napi_callback_info info) {
+  const unsigned char *scalar, *points;
+  unsigned char *out;
+  size_t count;
+  if (!batch_arguments(env, info, ELEMENT_BYTES, &scalar, &points, &out, &count)) return NULL;
+  for (size_t i = 0; i < count; i++) {
+    if (sodium.scalarmult(out + ELEMENT_BYTES * i, scalar, points + ELEMENT_BYTES * i) != 0) {
+      return index_or_minus_one(env, (double)i);
+    }
+  }
+  return index_or_minus_one(env, -1);
+}
+
+static napi_value is_valid_point(napi_env env, napi_callback_info info) {
+  size_t argc = 1, bytes;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) {
+    return sepal_fail(env, "ristrettoIsValidPoint(point) takes 1 argument");
+  }
+  const unsigned char *point = sepal_typed_array(env, argv[0], napi_uint8_array, &bytes);
+  if (point == NULL || bytes != ELEMENT_BYTES) {
+    return sepal_fail(env, "ristrettoIsValidPoint: point must be a Uint8Array of 32 bytes");
+  }
+  napi_value result;
+  return napi_get_boolean(env, sodium.is_valid_point(point) == 1, &result) == napi_ok ? result
+                                                                                      : NULL;
+}
+
+static bool opened;
+static void open_once(void) { opened = open_sodium(); }
+
+bool sepal_register_sodium_ristretto(napi_env env, napi_value exports) {
+  /* Every worker thread that loads the addon registers it; libsodium is opened once. */
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, open_once);
+  return !opened || (sepal_export(env, exports, "ristrettoHashMultiply", hash_multiply) &&
+                     sepal_export(env, exports, "ristrettoMultiply", multiply) &&
+                     sepal_export(env, exports, "ristrettoIsValidPoint", is_valid_point));
+}
