@@ -8,7 +8,8 @@
 // it records every round's wall time, secAgg stage times and afterFitMs, the process CPU time
 // (user + sys, from /usr/bin/time: all threads) and os.loadavg() before and after; alternation.json
 // gets the runs, alternation-table.md the medians and the paired ratios. With `table` instead of
-// <repeats> it rebuilds alternation-table.md from the recorded alternation.json without running.
+// <repeats> it rebuilds alternation-table.md from the recorded alternation.json without running;
+// `table <file.json> ...` prints the table of several recorded alternations pooled.
 // Used for bench/results/default-job/alternation.md.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,9 +20,17 @@ import { performance } from 'node:perf_hooks';
 
 const [repeatsArg, ...variantArgs] = process.argv.slice(2);
 const out = dirname(fileURLToPath(import.meta.url));
+// `table a.json b.json ...` pools recorded alternations (a run still pairs only with the plain run
+// of its own file and repeat) and prints the table without writing it.
+const pooled = repeatsArg === 'table' && variantArgs.length > 0;
 const recorded =
   repeatsArg === 'table'
-    ? JSON.parse(readFileSync(join(out, 'alternation.json'), 'utf8'))
+    ? (pooled ? variantArgs : [join(out, 'alternation.json')]).flatMap((file, f) =>
+        JSON.parse(readFileSync(file, 'utf8')).map((run) => ({
+          ...run,
+          repeat: f * 1000 + run.repeat,
+        })),
+      )
     : undefined;
 const variants = recorded === undefined ? variantArgs : [...new Set(recorded.map((r) => r.variant))];
 const repeats = recorded === undefined ? Number(repeatsArg) : 0;
@@ -140,5 +149,5 @@ const lines = [
         ...paired,
       ]),
 ];
-writeFileSync(join(out, 'alternation-table.md'), lines.join('\n') + '\n');
+if (!pooled) writeFileSync(join(out, 'alternation-table.md'), lines.join('\n') + '\n');
 console.log(lines.join('\n'));
