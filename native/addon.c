@@ -15,6 +15,16 @@ napi_value sepal_fail(napi_env env, const char *message) {
   return NULL;
 }
 
+bool sepal_arguments(napi_env env, napi_callback_info info, size_t count, napi_value *argv,
+                     const char *usage) {
+  size_t argc = count;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != count) {
+    sepal_fail(env, usage);
+    return false;
+  }
+  return true;
+}
+
 void *sepal_typed_array(napi_env env, napi_value value, napi_typedarray_type type,
                         size_t *length) {
   bool is_typed = false;

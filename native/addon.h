@@ -12,6 +12,10 @@
 /* Throws a TypeError with code ERR_SEPAL_NATIVE_ARGUMENT; returns NULL for the caller to return. */
 napi_value sepal_fail(napi_env env, const char *message);
 
+/* Reads exactly `count` arguments into argv; otherwise throws `usage` (via sepal_fail), false. */
+bool sepal_arguments(napi_env env, napi_callback_info info, size_t count, napi_value *argv,
+                     const char *usage);
+
 /*
  * The data of the typed array at `value` if it has `type` (its element count in *length); NULL
  * otherwise. A zero-length view yields a non-NULL pointer that must not be dereferenced.

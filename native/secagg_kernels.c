@@ -47,10 +47,10 @@ static void free_contexts(EVP_CIPHER_CTX **contexts, size_t count) {
 }
 
 static napi_value apply_masks(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4) {
-    return sepal_fail(env, "applyMasks(target, keys, signs, firstBlock) takes 4 arguments");
+  if (!sepal_arguments(env, info, 4, argv,
+                       "applyMasks(target, keys, signs, firstBlock) takes 4 arguments")) {
+    return NULL;
   }
   size_t words, key_bytes, count;
   uint32_t *target = sepal_typed_array(env, argv[0], napi_uint32_array, &words);
@@ -122,10 +122,9 @@ static napi_value apply_masks(napi_env env, napi_callback_info info) {
 }
 
 static napi_value add_words(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) {
-    return sepal_fail(env, "addWords(target, source) takes 2 arguments");
+  if (!sepal_arguments(env, info, 2, argv, "addWords(target, source) takes 2 arguments")) {
+    return NULL;
   }
   size_t words, source_words;
   uint32_t *target = sepal_typed_array(env, argv[0], napi_uint32_array, &words);
@@ -147,12 +146,11 @@ static napi_value add_words(napi_env env, napi_callback_info info) {
  *   returns the index of the first entry that is NaN or infinite, or -1.
  */
 static napi_value quantize_weighted(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 6) {
-    return sepal_fail(env,
-                      "quantizeWeighted(values, out, clippingRange, scale, top, weight) takes 6 "
-                      "arguments");
+  if (!sepal_arguments(env, info, 6, argv,
+                       "quantizeWeighted(values, out, clippingRange, scale, top, weight) takes 6 "
+                       "arguments")) {
+    return NULL;
   }
   size_t count, out_count;
   const float *values = sepal_typed_array(env, argv[0], napi_float32_array, &count);

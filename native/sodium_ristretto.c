@@ -62,11 +62,9 @@ static bool open_sodium(void) {
 static bool batch_arguments(napi_env env, napi_callback_info info, size_t stride,
                             const unsigned char **scalar, const unsigned char **input,
                             unsigned char **out, size_t *count) {
-  size_t argc = 3;
   napi_value argv[3];
   size_t scalar_bytes, input_bytes, out_bytes;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) {
-    sepal_fail(env, "ristretto batch functions take (scalar, input, out)");
+  if (!sepal_arguments(env, info, 3, argv, "ristretto batch functions take (scalar, input, out)")) {
     return false;
   }
   *scalar = sepal_typed_array(env, argv[0], napi_uint8_array, &scalar_bytes);
@@ -123,10 +121,10 @@ static napi_value multiply(napi_env env, napi_callback_info info) {
 }
 
 static napi_value is_valid_point(napi_env env, napi_callback_info info) {
-  size_t argc = 1, bytes;
+  size_t bytes;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) {
-    return sepal_fail(env, "ristrettoIsValidPoint(point) takes 1 argument");
+  if (!sepal_arguments(env, info, 1, argv, "ristrettoIsValidPoint(point) takes 1 argument")) {
+    return NULL;
   }
   const unsigned char *point = sepal_typed_array(env, argv[0], napi_uint8_array, &bytes);
   if (point == NULL || bytes != ELEMENT_BYTES) {

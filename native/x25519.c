@@ -53,10 +53,9 @@ static x25519_function openssl_x25519;
 static void resolve_once(void) { openssl_x25519 = resolve_x25519(); }
 
 static napi_value x25519(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) {
-    return sepal_fail(env, "x25519(scalar, points, out) takes 3 arguments");
+  if (!sepal_arguments(env, info, 3, argv, "x25519(scalar, points, out) takes 3 arguments")) {
+    return NULL;
   }
   size_t scalar_bytes, point_bytes, out_bytes;
   const uint8_t *scalar = sepal_typed_array(env, argv[0], napi_uint8_array, &scalar_bytes);

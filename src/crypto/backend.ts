@@ -59,20 +59,23 @@ export interface CryptoBackend {
   ) => void;
   /** Optional fast path: target[i] += source[i] modulo 2^32, for arrays of the same length. */
   readonly addWords?: (target: Uint32Array, source: Uint32Array) => void;
-  /**
-   * Optional fast path of the stochastic quantizer's loop (src/secagg/quantize.ts,
-   * weightedLevels), computing the same words: on entry out[i] holds entry i's 32-bit coin, on
-   * exit weight × level; returns the index of the first non-finite value or -1.
-   */
-  readonly weightedLevels?: (
-    values: Float32Array,
-    out: Uint32Array,
-    clippingRange: number,
-    scale: number,
-    top: number,
-    weight: number,
-  ) => number;
+  /** Optional fast path of the stochastic quantizer's loop, computing the same words. */
+  readonly weightedLevels?: WeightedLevels;
 }
+
+/**
+ * The stochastic quantizer's loop (src/secagg/quantize.ts, weightedLevels): on entry out[i] holds
+ * entry i's 32-bit coin, on exit weight × level; returns the index of the first non-finite value
+ * or -1.
+ */
+export type WeightedLevels = (
+  values: Float32Array,
+  out: Uint32Array,
+  clippingRange: number,
+  scale: number,
+  top: number,
+  weight: number,
+) => number;
 
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 

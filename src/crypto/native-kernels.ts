@@ -10,6 +10,7 @@
  * ignores it.
  */
 import { existsSync } from 'node:fs';
+import type { WeightedLevels } from './backend.js';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -18,15 +19,8 @@ export interface NativeKernels {
   applyMasks(target: Uint32Array, keys: Uint8Array, signs: Int8Array, firstBlock: number): void;
   /** target[i] += source[i] modulo 2^32; the two have the same length. */
   addWords(target: Uint32Array, source: Uint32Array): void;
-  /** The stochastic quantizer's loop; see CryptoBackend.weightedLevels. */
-  quantizeWeighted(
-    values: Float32Array,
-    out: Uint32Array,
-    clippingRange: number,
-    scale: number,
-    top: number,
-    weight: number,
-  ): number;
+  /** The stochastic quantizer's loop. */
+  quantizeWeighted: WeightedLevels;
   /**
    * X25519 of one scalar with each 32-byte point of `points`, into `out` (native/x25519.c);
    * returns the index of the first all-zero product or -1. Absent when this Node does not export
