@@ -1,7 +1,7 @@
 /*
  * Sepal's native kernels for secure aggregation: the two inner loops a server spends its time in,
  * adding AES-256-CTR mask streams to a vector and adding masked vectors into the running sum, both
- * modulo 2^32. The cipher is OpenSSL's, the library node:crypto itself runs on (Node exports its
+ * modulo 2^32, and the loop in which a client quantizes and weighs its update. The cipher is OpenSSL's, the library node:crypto itself runs on (Node exports its
  * symbols to addons); nothing here implements a cipher.
  *
  * Why it exists: node:crypto returns every keystream chunk in a freshly allocated buffer. A
@@ -17,6 +17,8 @@
  *   path, which the test suite checks.
  * addWords(target: Uint32Array, source: Uint32Array)
  *   target[i] += source[i] for every i; the two have the same length.
+ * quantizeWeighted(values, out, clippingRange, scale, top, weight)
+ *   a client's one pass over its update (see the function below).
  *
  * Invariants: arguments are checked before anything is written; key schedules and the scratch
  * block are wiped before returning (EVP_CIPHER_CTX_free cleanses the context).
