@@ -222,11 +222,18 @@ describe('native kernels', () => {
     assert.throws(() => bad(new Uint8Array(32), points, new Uint8Array(64)), /as long as points/);
   });
 
-  // The JavaScript paths (browsers; Node without a compiler) must pass the same suites.
-  it('SEPAL_NATIVE=0 switches them off, and the JavaScript paths pass the mask and quantizer suites', () => {
+  // The JavaScript and WebAssembly paths (browsers; Node without a compiler) must pass the same
+  // suites: masks, the quantizer, X25519's vectors and the PSI group on worker threads.
+  it('SEPAL_NATIVE=0 switches them off, and the other paths pass the same suites', () => {
+    const suites = [
+      'test/crypto/mask.test.ts',
+      'test/secagg/parts.test.ts',
+      'test/crypto/backends.test.ts',
+      'test/vertical/psi-group.test.ts',
+    ];
     const child = spawnSync(
       process.execPath,
-      ['--import', 'tsx', '--test', 'test/crypto/mask.test.ts', 'test/secagg/parts.test.ts'],
+      ['--import', 'tsx', '--test', ...suites],
       { env: { ...process.env, SEPAL_NATIVE: '0' }, encoding: 'utf8' },
     );
     assert.equal(child.status, 0, child.stdout + child.stderr);
