@@ -231,11 +231,10 @@ describe('native kernels', () => {
       'test/crypto/backends.test.ts',
       'test/vertical/psi-group.test.ts',
     ];
-    const child = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', '--test', ...suites],
-      { env: { ...process.env, SEPAL_NATIVE: '0' }, encoding: 'utf8' },
-    );
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...suites], {
+      env: { ...process.env, SEPAL_NATIVE: '0' },
+      encoding: 'utf8',
+    });
     assert.equal(child.status, 0, child.stdout + child.stderr);
     const probe = spawnSync(
       process.execPath,
