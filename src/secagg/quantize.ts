@@ -37,8 +37,8 @@ export interface Quantizer {
 
 /**
  * The stochastic quantizer's loop (native/secagg_kernels.c has the same one, used when built).
- * On entry out[i] holds entry i's coin, a uniform 32-bit
- * integer; on exit weight × level. Returns the index of the first non-finite value, or -1.
+ * On entry out[i] holds entry i's coin, a uniform 32-bit integer; on exit weight × level.
+ * Returns the index of the first non-finite value, or -1.
  */
 export function weightedLevels(
   values: Float32Array,

@@ -5,10 +5,10 @@
  * same bytes (tested), in about half the time; worker-group.ts prefers it.
  *
  * The ids' expand_message_xmd runs here, with @noble/curves' implementation (as in the other two
- * groups) over node:crypto's one-shot SHA-512; the native side maps and multiplies a whole batch
+ * groups) over node:crypto's SHA-512; the native side maps and multiplies a whole batch
  * in one call.
  */
-import { hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { expand_message_xmd } from '@noble/curves/abstract/hash-to-curve.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { utf8 } from '../../crypto/bytes.js';
@@ -21,7 +21,7 @@ const UNIFORM_BYTES = 64;
 /** SHA-512 as @noble's expand_message_xmd expects it, computed by node:crypto (OpenSSL). */
 const nodeSha512 = Object.assign(
   (message: Uint8Array) => {
-    const digest = hash('sha512', message, 'buffer');
+    const digest = createHash('sha512').update(message).digest();
     return new Uint8Array(digest.buffer, digest.byteOffset, digest.length);
   },
   { blockLen: sha512.blockLen, outputLen: sha512.outputLen, canXOF: false, create: sha512.create },
