@@ -7,8 +7,9 @@
 
 #include <math.h>
 
-/* A zero-length typed array may have no backing store: hand out this instead of NULL. */
-static const unsigned char EMPTY[1];
+/* A zero-length typed array may have no backing store: hand out this instead of NULL (aligned
+ * for any element type, though never dereferenced). */
+static const _Alignas(8) unsigned char EMPTY[8];
 
 napi_value sepal_fail(napi_env env, const char *message) {
   napi_throw_type_error(env, "ERR_SEPAL_NATIVE_ARGUMENT", message);

@@ -163,15 +163,18 @@ static napi_value quantize_weighted(napi_env env, napi_callback_info info) {
                       "the same length");
   }
   double c, scale, top, weight;
-  if (napi_get_value_double(env, argv[2], &c) != napi_ok || !(c > 0 && isfinite(c)) ||
-      napi_get_value_double(env, argv[3], &scale) != napi_ok || !(scale > 0 && isfinite(scale))) {
-    return sepal_fail(env, "quantizeWeighted: clippingRange and scale must be positive numbers");
+  if (napi_get_value_double(env, argv[2], &c) != napi_ok || !(c > 0 && isfinite(c))) {
+    return sepal_fail(env, "quantizeWeighted: clippingRange must be a positive finite number");
   }
-  if (!sepal_whole_number(env, argv[4], 1, 4294967295.0, &top) ||
-      !sepal_whole_number(env, argv[5], 0, 4294967295.0, &weight) || weight * top > 4294967295.0) {
-    return sepal_fail(env,
-                      "quantizeWeighted: top and weight must be whole numbers with weight x top "
-                      "< 2^32");
+  /* Any scale the JavaScript loop accepts, infinity included: the clamp below handles it. */
+  if (napi_get_value_double(env, argv[3], &scale) != napi_ok || !(scale >= 0)) {
+    return sepal_fail(env, "quantizeWeighted: scale must be a number >= 0");
+  }
+  if (!sepal_whole_number(env, argv[4], 1, 4294967295.0, &top)) {
+    return sepal_fail(env, "quantizeWeighted: top must be a whole number in [1, 2^32)");
+  }
+  if (!sepal_whole_number(env, argv[5], 0, 4294967295.0, &weight) || weight * top > 4294967295.0) {
+    return sepal_fail(env, "quantizeWeighted: weight must be a whole number with weight x top < 2^32");
   }
   const uint32_t top_level = (uint32_t)top;
   const uint32_t factor = (uint32_t)weight;
@@ -183,10 +186,11 @@ static napi_value quantize_weighted(napi_env env, napi_callback_info info) {
       break;
     }
     const double clipped = value > c ? c : value < -c ? -c : value;
-    /* The sum is in [0, top + 1], so truncation is Math.floor, without a call to libm's floor
-     * (baseline x86-64 has no rounding instruction). */
-    const uint64_t level = (uint64_t)((clipped + c) * scale + (double)out[i] * 0x1p-32);
-    out[i] = factor * (level < top_level ? (uint32_t)level : top_level);
+    /* The sum is >= 0 or NaN (0 x an infinite scale). Below top, truncation is Math.floor and
+     * needs no call to libm's floor (baseline x86-64 has no rounding instruction); from top on,
+     * and for NaN, the level is top, as `level < top ? level : top` gives in JavaScript. */
+    const double sum = (clipped + c) * scale + (double)out[i] * 0x1p-32;
+    out[i] = factor * (sum < top ? (uint32_t)sum : top_level);
   }
   napi_value result;
   return napi_create_double(env, bad, &result) == napi_ok ? result : NULL;

@@ -17,7 +17,8 @@
  *   (not a canonical encoding, or a product that is the identity), or -1.
  * ristrettoIsValidPoint(point: Uint8Array): boolean
  *
- * The scalar is read in place and never copied; the intermediate point of each id is wiped.
+ * The scalar is read in place; the mapped point of each id is wiped here. libsodium's own stack
+ * copies of the scalar are its business (it does not wipe all of them).
  */
 #include "addon.h"
 
@@ -58,32 +59,47 @@ static bool open_sodium(void) {
   return false;
 }
 
+/* What a batch function's argument errors say: its name and the item its input holds. */
+struct batch_messages {
+  const char *usage, *scalar, *input, *out;
+};
+
 /* Reads (scalar, input, out) with input holding `stride`-byte items and out 32 bytes per item. */
 static bool batch_arguments(napi_env env, napi_callback_info info, size_t stride,
-                            const unsigned char **scalar, const unsigned char **input,
-                            unsigned char **out, size_t *count) {
+                            const struct batch_messages *messages, const unsigned char **scalar,
+                            const unsigned char **input, unsigned char **out, size_t *count) {
   napi_value argv[3];
   size_t scalar_bytes, input_bytes, out_bytes;
-  if (!sepal_arguments(env, info, 3, argv, "ristretto batch functions take (scalar, input, out)")) {
-    return false;
-  }
+  if (!sepal_arguments(env, info, 3, argv, messages->usage)) return false;
   *scalar = sepal_typed_array(env, argv[0], napi_uint8_array, &scalar_bytes);
   *input = sepal_typed_array(env, argv[1], napi_uint8_array, &input_bytes);
   *out = sepal_typed_array(env, argv[2], napi_uint8_array, &out_bytes);
-  if (*scalar == NULL || scalar_bytes != SCALAR_BYTES) {
-    sepal_fail(env, "ristretto: scalar must be a Uint8Array of 32 bytes");
-    return false;
-  }
-  if (*input == NULL || input_bytes % stride != 0 || *out == NULL ||
-      out_bytes != input_bytes / stride * ELEMENT_BYTES) {
-    sepal_fail(env,
-               "ristretto: input must be a Uint8Array of whole items and out a Uint8Array of 32 "
-               "bytes per item");
+  const char *refused = *scalar == NULL || scalar_bytes != SCALAR_BYTES  ? messages->scalar
+                        : *input == NULL || input_bytes % stride != 0 ? messages->input
+                        : *out == NULL || out_bytes != input_bytes / stride * ELEMENT_BYTES
+                            ? messages->out
+                            : NULL;
+  if (refused != NULL) {
+    sepal_fail(env, refused);
     return false;
   }
   *count = input_bytes / stride;
   return true;
 }
+
+static const struct batch_messages HASH_MULTIPLY_MESSAGES = {
+    "ristrettoHashMultiply(scalar, uniform, out) takes 3 arguments",
+    "ristrettoHashMultiply: scalar must be a Uint8Array of 32 bytes",
+    "ristrettoHashMultiply: uniform must be a Uint8Array of 64-byte strings",
+    "ristrettoHashMultiply: out must be a Uint8Array of 32 bytes per uniform string",
+};
+
+static const struct batch_messages MULTIPLY_MESSAGES = {
+    "ristrettoMultiply(scalar, points, out) takes 3 arguments",
+    "ristrettoMultiply: scalar must be a Uint8Array of 32 bytes",
+    "ristrettoMultiply: points must be a Uint8Array of 32-byte encodings",
+    "ristrettoMultiply: out must be a Uint8Array as long as points",
+};
 
 static napi_value index_or_minus_one(napi_env env, double index) {
   napi_value result;
@@ -94,7 +110,10 @@ static napi_value hash_multiply(napi_env env, napi_callback_info info) {
   const unsigned char *scalar, *uniform;
   unsigned char *out;
   size_t count;
-  if (!batch_arguments(env, info, UNIFORM_BYTES, &scalar, &uniform, &out, &count)) return NULL;
+  if (!batch_arguments(env, info, UNIFORM_BYTES, &HASH_MULTIPLY_MESSAGES, &scalar, &uniform, &out,
+                       &count)) {
+    return NULL;
+  }
   unsigned char hashed[ELEMENT_BYTES];
   double identity = -1;
   for (size_t i = 0; i < count; i++) {
@@ -111,7 +130,10 @@ static napi_value multiply(napi_env env, napi_callback_info info) {
   const unsigned char *scalar, *points;
   unsigned char *out;
   size_t count;
-  if (!batch_arguments(env, info, ELEMENT_BYTES, &scalar, &points, &out, &count)) return NULL;
+  if (!batch_arguments(env, info, ELEMENT_BYTES, &MULTIPLY_MESSAGES, &scalar, &points, &out,
+                       &count)) {
+    return NULL;
+  }
   for (size_t i = 0; i < count; i++) {
     if (sodium.scalarmult(out + ELEMENT_BYTES * i, scalar, points + ELEMENT_BYTES * i) != 0) {
       return index_or_minus_one(env, (double)i);

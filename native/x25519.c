@@ -1,8 +1,8 @@
 /*
  * X25519 (RFC 7748) in batches, computed by OpenSSL's own implementation: the function behind
  * node:crypto's diffieHellman, called without the EVP key objects around it. Importing each
- * peer's 32-byte key into a KeyObject costs node:crypto more than the multiplication itself, and
- * ECDH-PSI multiplies hundreds of thousands of points by one secret scalar.
+ * peer's 32-byte key into a KeyObject costs node:crypto more than the multiplication itself; a
+ * SecAgg client agrees keys with each of its neighbours every round.
  *
  * OpenSSL's public API offers X25519 only through EVP_PKEY objects. Node links OpenSSL statically
  * and exports all of its symbols, the internal `ossl_x25519` (OpenSSL 3.x) included. It is looked
@@ -39,14 +39,22 @@ static const uint8_t KAT_PRODUCT[POINT_BYTES] = {
     0xc3, 0xda, 0x55, 0x37, 0x9d, 0xe9, 0xc6, 0x90, 0x8e, 0x94, 0xea, 0x4d, 0xf2, 0x8d, 0x08, 0x4f,
     0x32, 0xec, 0xcf, 0x03, 0x49, 0x1c, 0x71, 0xf7, 0x54, 0xb4, 0x07, 0x55, 0x77, 0xa2, 0x85, 0x52};
 
-/* OpenSSL's X25519 if this process exports it and it passes the test vector; NULL otherwise. */
+/*
+ * OpenSSL's X25519 if this process exports it and it behaves as the prototype above says: the
+ * test vector's product with 1, and for u = 0 (small order) an all-zero product with 0. NULL
+ * otherwise.
+ */
 static x25519_function resolve_x25519(void) {
   x25519_function function = (x25519_function)dlsym(RTLD_DEFAULT, "ossl_x25519");
   if (function == NULL) return NULL;
+  static const uint8_t ZERO[POINT_BYTES];
   uint8_t product[POINT_BYTES];
-  const int ok = function(product, KAT_SCALAR, KAT_POINT) == 1 &&
-                 memcmp(product, KAT_PRODUCT, POINT_BYTES) == 0;
-  return ok ? function : NULL;
+  const int vector_ok = function(product, KAT_SCALAR, KAT_POINT) == 1 &&
+                        memcmp(product, KAT_PRODUCT, POINT_BYTES) == 0;
+  memset(product, 0xff, sizeof product);
+  const int small_order_ok =
+      function(product, KAT_SCALAR, ZERO) == 0 && memcmp(product, ZERO, POINT_BYTES) == 0;
+  return vector_ok && small_order_ok ? function : NULL;
 }
 
 static x25519_function openssl_x25519;

@@ -82,7 +82,10 @@ const nativeX25519 =
         if (privateKey.length !== 32) throw new RangeError('X25519 private key must be 32 bytes');
         if (publicKey.length !== 32) throw new RangeError('X25519 public key must be 32 bytes');
         const secret = new Uint8Array(32);
-        if (addonX25519(privateKey, publicKey, secret) >= 0) throw new LowOrderPointError();
+        // The addon reports an all-zero product; checking the bytes as well costs nothing.
+        if (addonX25519(privateKey, publicKey, secret) >= 0 || isAllZero(secret)) {
+          throw new LowOrderPointError();
+        }
         return secret;
       };
 

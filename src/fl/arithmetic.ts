@@ -1,8 +1,10 @@
 /**
- * Arithmetic on parameter lists of one layout (checked by the caller with `checkCompatible`),
+ * Arithmetic on parameter lists of one layout (checked by the caller with `checkLayout` or
+ * `checkCompatible`),
  * walking the tensors in order so no client's update is copied into a flat vector first. Sums are
  * accumulated in float64 and rounded to float32 once, at the end.
  */
+import { ParametersError } from './errors.js';
 import { totalSize, unflatten, type Parameters } from './parameters.js';
 
 export interface WeightedParameters {
@@ -34,15 +36,21 @@ export function weightedMean(items: readonly WeightedParameters[]): WeightedMean
   return { values, totalWeight };
 }
 
-/** a − b, flat in parameter order. */
+/**
+ * a − b, flat in parameter order. Throws a ParametersError naming the tensor and the index of the
+ * first entry of `a` that is NaN or infinite (checked in the same pass: a client's update).
+ */
 export function difference(a: Parameters, b: Parameters): Float32Array {
   const out = new Float32Array(totalSize(a));
   let offset = 0;
   for (let t = 0; t < a.length; t++) {
-    const values = (a[t] as Parameters[number]).values;
+    const { name, values } = a[t] as Parameters[number];
     const other = (b[t] as Parameters[number]).values;
-    for (let i = 0; i < values.length; i++)
-      out[offset + i] = (values[i] as number) - (other[i] as number);
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i] as number;
+      if (!Number.isFinite(value)) throw new ParametersError(name, `value ${i} is ${value}`);
+      out[offset + i] = value - (other[i] as number);
+    }
     offset += values.length;
   }
   return out;

@@ -63,8 +63,8 @@ export class ClientHost {
     if (round !== undefined) this.#forgetBefore(round);
     const res = await this.#client.fit(ins.parameters, ins.config);
     if (round === undefined) return res;
-    // Layout only: the SecAgg client checks that every entry of the update is finite as it
-    // quantizes it, before anything is masked (a NaN or infinite parameter makes its entry so).
+    // The layout here, finiteness while taking the difference: a NaN or infinite parameter fails
+    // the fit, naming its tensor. (The SecAgg client checks the update again as it quantizes it.)
     checkLayout(ins.parameters, res.parameters);
     this.#forgetBefore(round);
     this.#kept = {

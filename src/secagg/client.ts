@@ -34,6 +34,7 @@ import {
   checkInput,
   firstNonFinite,
   nonFinite,
+  quantizeWeighted,
   stochasticQuantizer,
   type Quantizer,
   type WeightRule,
@@ -330,8 +331,9 @@ export class SecAggClient {
     const levels = vector.subarray(1);
     const quantizer = this.#options.quantizer ?? stochasticQuantizer;
     const bad =
-      quantizer.quantizeWeighted?.(values, weight, params, this.#random, levels) ??
-      quantizeThenWeigh(quantizer, values, weight, params, this.#random, levels);
+      quantizer === stochasticQuantizer
+        ? quantizeWeighted(values, weight, params, this.#random, levels)
+        : quantizeThenWeigh(quantizer, values, weight, params, this.#random, levels);
     if (bad >= 0) throw new InputError(nonFinite(values, bad));
     return vector;
   }
@@ -382,8 +384,9 @@ export class SecAggClient {
 }
 
 /**
- * `quantizeWeighted` for a quantizer that only has `quantize`: checks finiteness, quantizes, then
- * checks each level (a plug-in's output is not trusted) and weighs it in place.
+ * `quantizeWeighted` for a plug-in quantizer: checks finiteness, quantizes, then checks each
+ * level (a plug-in's output is not trusted: an out-of-range word would wrap the modular sum) and
+ * weighs it in place.
  */
 function quantizeThenWeigh(
   quantizer: Quantizer,

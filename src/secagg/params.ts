@@ -171,6 +171,16 @@ export function validateRoundParams(params: RoundParams, allowLowThreshold = fal
     );
   }
   integerIn('targetRange', params.targetRange, 2, 2 ** 32);
+  // The quantizer maps [-c, c] onto [0, targetRange - 1] with this slope; at the far ends of the
+  // doubles it overflows to infinity or underflows to 0, and quantizing would then be meaningless.
+  const slope = (params.targetRange - 1) / (2 * params.clippingRange);
+  if (!(Number.isFinite(slope) && slope > 0)) {
+    throw new ParameterError(
+      'clippingRange',
+      `${params.clippingRange} is out of range for targetRange ${params.targetRange}: ` +
+        '(targetRange - 1) / (2 x clippingRange) must be a positive finite number',
+    );
+  }
   integerIn('maxWeight', params.maxWeight, 1, 2 ** 31);
   integerIn('modRange (bits)', params.modBits, 1, 32);
   const modRange = modRangeOf(params);

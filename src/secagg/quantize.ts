@@ -15,20 +15,6 @@ export interface Quantizer {
    */
   quantize(values: Float32Array, params: RoundParams, random: RandomSource, out: Uint32Array): void;
   /**
-   * Optional one-pass form of `quantize` for clients: writes weight × level to `out`, checking on
-   * the way that each entry is finite, and returns the index of the first entry that is not (the
-   * contents of `out` are then unspecified) or -1. A client masks a whole model every round;
-   * one pass instead of three (check, quantize, weight) is most of its own cost outside masking.
-   * `weight` is an integer with weight × (targetRange - 1) < 2^32.
-   */
-  quantizeWeighted?(
-    values: Float32Array,
-    weight: number,
-    params: RoundParams,
-    random: RandomSource,
-    out: Uint32Array,
-  ): number;
-  /**
    * Maps the modular sum of weighted quantized vectors back to the weighted mean, given the sum
    * of the weights. `sums[i]` is the exact integer sum (it cannot have overflowed modRange).
    */
@@ -60,14 +46,23 @@ export function weightedLevels(
   return -1;
 }
 
-/** The stochastic quantizer's `quantizeWeighted`. */
-function quantizeStochastically(
+/**
+ * The stochastic quantizer in one pass, for clients: writes weight × level to `out` (as long as
+ * `values`), checking on the way that each entry is finite, and returns the index of the first
+ * entry that is not (the contents of `out` are then unspecified) or -1. `weight` is an integer
+ * with weight × (targetRange - 1) < 2^32. A client masks a whole model every round; one pass
+ * instead of three (check, quantize, weigh) is most of its own cost outside masking.
+ */
+export function quantizeWeighted(
   values: Float32Array,
   weight: number,
   params: RoundParams,
   random: RandomSource,
   out: Uint32Array,
 ): number {
+  if (out.length !== values.length) {
+    throw new RangeError(`out has ${out.length} entries, values ${values.length}`);
+  }
   const c = params.clippingRange;
   const top = params.targetRange - 1;
   // The coins are drawn into `out` and each is replaced by its entry's weighted level: one pass,
@@ -86,11 +81,9 @@ function quantizeStochastically(
  */
 export const stochasticQuantizer: Quantizer = {
   quantize(values, params, random, out) {
-    const bad = quantizeStochastically(values, 1, params, random, out);
+    const bad = quantizeWeighted(values, 1, params, random, out);
     if (bad >= 0) throw new InputError(nonFinite(values, bad));
   },
-
-  quantizeWeighted: quantizeStochastically,
 
   dequantize(sums, totalWeight, params) {
     const c = params.clippingRange;

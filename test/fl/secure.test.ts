@@ -257,6 +257,32 @@ describe('secure aggregation alongside training', () => {
     });
   }
 
+  it('fails the fit of a client whose parameters are NaN, naming the tensor, and drops it', async () => {
+    const inner = regressionClient(task, 30, 100);
+    const nan = localProxy('c0', {
+      ...inner,
+      async fit(parameters, config) {
+        const res = await inner.fit(parameters, config);
+        res.parameters[0]?.values.fill(Number.NaN, 7);
+        return res;
+      },
+    });
+    const errors = new Map<string, string>();
+    const { record, parameters } = await oneRound(
+      (s) => new FedAvg(options(s)),
+      [nan, proxy(1), proxy(2), proxy(3)],
+      true,
+      {
+        onEvent: (e) => {
+          if (e.type === 'fit-finished' && e.error !== undefined) errors.set(e.client, e.error);
+        },
+      },
+    );
+    assert.match(errors.get('c0') ?? '', /tensor w: value 7 is NaN/);
+    assert.deepEqual([record.aggregated, record.dropped], [3, ['c0']]);
+    within(parameters, (await plainOf([1, 2, 3])).parameters, stepFor(4));
+  });
+
   it('drops a client whose fit misses the deadline; stage deadlines wait for training', async () => {
     const slow = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     const clients = [0, 1, 2, 3].map((i) => gated(i, i === 0 ? new Promise(() => {}) : slow(150)));

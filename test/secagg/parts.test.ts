@@ -18,7 +18,7 @@ import { drawGraph } from '../../src/secagg/graph.js';
 import { pack, unpack } from '../../src/secagg/packing.js';
 import { decodeRelayedClientBody } from '../../src/secagg/relay-decoding.js';
 import { resolveRoundParams } from '../../src/secagg/params.js';
-import { stochasticQuantizer } from '../../src/secagg/quantize.js';
+import { quantizeWeighted, stochasticQuantizer } from '../../src/secagg/quantize.js';
 
 /** protobuf-es's encoding of a server or client message with `body`: the reference. */
 const serverBytes = (body: pb.ServerMessage['body']) =>
@@ -42,6 +42,9 @@ describe('parameters', () => {
     fails({ minFrac: 1.5 }, 'minFrac');
     fails({ minNum: 0 }, 'minNum');
     fails({ clippingRange: -1 }, 'clippingRange');
+    // The quantizer's slope (targetRange - 1) / (2 clippingRange) must be finite and positive.
+    fails({ clippingRange: 1e308 }, 'clippingRange');
+    fails({ clippingRange: 1e-310, targetRange: 2 ** 16 }, 'clippingRange', 2);
     fails({ maxWeight: 0.5 }, 'maxWeight');
   });
 
@@ -86,8 +89,6 @@ describe('stochastic quantizer', () => {
           const levels = new Uint32Array(values.length);
           stochasticQuantizer.quantize(values, params, seededRandom(2, 'w'), levels);
           const weighted = new Uint32Array(values.length);
-          const quantizeWeighted = stochasticQuantizer.quantizeWeighted;
-          assert.ok(quantizeWeighted);
           assert.equal(
             quantizeWeighted(values, weight, params, seededRandom(2, 'w'), weighted),
             -1,
@@ -104,10 +105,7 @@ describe('stochastic quantizer', () => {
     for (const bad of [Number.NaN, Infinity, -Infinity]) {
       const values = Float32Array.of(0.5, -0.25, bad, 0.1, bad);
       const out = new Uint32Array(values.length);
-      assert.equal(
-        stochasticQuantizer.quantizeWeighted?.(values, 3, params, seededRandom(3, 'n'), out),
-        2,
-      );
+      assert.equal(quantizeWeighted(values, 3, params, seededRandom(3, 'n'), out), 2);
       assert.throws(
         () => stochasticQuantizer.quantize(values, params, seededRandom(3, 'n'), out),
         (error: Error) =>

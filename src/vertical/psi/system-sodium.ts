@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { expand_message_xmd } from '@noble/curves/abstract/hash-to-curve.js';
 import { sha512 } from '@noble/hashes/sha2.js';
-import { utf8 } from '../../crypto/bytes.js';
+import { utf8, zeroize } from '../../crypto/bytes.js';
 import { nativeKernels, type NativeKernels } from '../../crypto/native-kernels.js';
 import { checkBatch, ELEMENT_BYTES, InvalidPointError } from './group.js';
 import type { RistrettoBatches } from './sodium-group.js';
@@ -38,19 +38,23 @@ function systemBatches(native: Ristretto): RistrettoBatches {
     hashAndMultiply(ids, scalar, dst) {
       checkBatch(undefined, scalar);
       const uniform = new Uint8Array(ids.length * UNIFORM_BYTES);
-      const tag = utf8(dst); // once per batch rather than inside every expansion
-      ids.forEach((id, i) => {
-        uniform.set(
-          expand_message_xmd(utf8(id), tag, UNIFORM_BYTES, nodeSha512),
-          i * UNIFORM_BYTES,
-        );
-      });
-      const out = new Uint8Array(ids.length * ELEMENT_BYTES);
-      if (native.ristrettoHashMultiply(scalar, uniform, out) >= 0) {
-        // Only if H(id)·k were the identity: probability 2^-252 for a scalar in [1, order).
-        throw new Error('libsodium: k·H(id) is the identity');
+      try {
+        const tag = utf8(dst); // once per batch rather than inside every expansion
+        ids.forEach((id, i) => {
+          const bytes = expand_message_xmd(utf8(id), tag, UNIFORM_BYTES, nodeSha512);
+          uniform.set(bytes, i * UNIFORM_BYTES);
+          zeroize(bytes);
+        });
+        const out = new Uint8Array(ids.length * ELEMENT_BYTES);
+        if (native.ristrettoHashMultiply(scalar, uniform, out) >= 0) {
+          // Only if H(id)·k were the identity: probability 2^-252 for a scalar in [1, order).
+          throw new Error('libsodium: k·H(id) is the identity');
+        }
+        return out;
+      } finally {
+        // Hashes of the ids, wiped as the WebAssembly group wipes its copies.
+        zeroize(uniform);
       }
-      return out;
     },
 
     multiply(points, scalar) {

@@ -12,8 +12,8 @@ import { availableParallelism } from 'node:os';
 import { WorkerPool } from '../../runtime/worker-pool.js';
 import { moduleBeside } from '../../runtime/worker.js';
 import { checkBatch, ELEMENT_BYTES, InvalidPointError, PSI_DST, type PsiGroup } from './group.js';
-import { systemSodium } from './system-sodium.js';
 import {
+  ENGINE,
   HASH_AND_MULTIPLY,
   type HashAndMultiplyTask,
   MULTIPLY,
@@ -66,8 +66,11 @@ export async function startWorkerGroup(options: WorkerGroupOptions = {}): Promis
     modules: [moduleBeside(import.meta.url, 'worker-handlers')],
     size: threads,
   });
+  // The workers say which group they compute with: the system's libsodium if their addon found
+  // it, else WebAssembly.
+  const engine = await pool.run<string>(ENGINE, {}, { label: 'which group' });
   return {
-    name: `${systemSodium?.name ?? 'libsodium'} on ${threads} worker thread${threads === 1 ? '' : 's'}`,
+    name: `${engine} on ${threads} worker thread${threads === 1 ? '' : 's'}`,
     threads,
 
     async hashAndMultiply(ids, scalar, dst = PSI_DST) {

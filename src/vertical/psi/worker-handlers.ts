@@ -28,6 +28,8 @@ export type MultiplyOutcome =
 
 export const HASH_AND_MULTIPLY = 'psi.hash-and-multiply';
 export const MULTIPLY = 'psi.multiply';
+/** Names the group the worker computes with (the system's libsodium or WebAssembly). */
+export const ENGINE = 'psi.engine';
 
 const reply = <R>(value: R, bytes: Uint8Array): TaskReply<R> => ({
   value,
@@ -37,6 +39,7 @@ const reply = <R>(value: R, bytes: Uint8Array): TaskReply<R> => ({
 export async function createHandlers(): Promise<HandlerTable> {
   const batches = systemSodium ?? wasmBatches(await loadSodium());
   return {
+    [ENGINE]: () => ({ value: batches.name }),
     [HASH_AND_MULTIPLY]: (task: HashAndMultiplyTask) => {
       try {
         const points = batches.hashAndMultiply(task.ids, task.scalar, task.dst);
