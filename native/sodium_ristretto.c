@@ -64,26 +64,32 @@ struct batch_messages {
   const char *usage, *scalar, *input, *out;
 };
 
-/* Reads (scalar, input, out) with input holding `stride`-byte items and out 32 bytes per item. */
+/* A batch call's arguments: the scalar, `count` input items, and 32 bytes of output per item. */
+struct batch {
+  const unsigned char *scalar, *input;
+  unsigned char *out;
+  size_t count;
+};
+
+/* Reads (scalar, input, out) with input holding `stride`-byte items into *batch. */
 static bool batch_arguments(napi_env env, napi_callback_info info, size_t stride,
-                            const struct batch_messages *messages, const unsigned char **scalar,
-                            const unsigned char **input, unsigned char **out, size_t *count) {
+                            const struct batch_messages *messages, struct batch *batch) {
   napi_value argv[3];
   size_t scalar_bytes, input_bytes, out_bytes;
   if (!sepal_arguments(env, info, 3, argv, messages->usage)) return false;
-  *scalar = sepal_typed_array(env, argv[0], napi_uint8_array, &scalar_bytes);
-  *input = sepal_typed_array(env, argv[1], napi_uint8_array, &input_bytes);
-  *out = sepal_typed_array(env, argv[2], napi_uint8_array, &out_bytes);
-  const char *refused = *scalar == NULL || scalar_bytes != SCALAR_BYTES  ? messages->scalar
-                        : *input == NULL || input_bytes % stride != 0 ? messages->input
-                        : *out == NULL || out_bytes != input_bytes / stride * ELEMENT_BYTES
-                            ? messages->out
-                            : NULL;
+  batch->scalar = sepal_typed_array(env, argv[0], napi_uint8_array, &scalar_bytes);
+  batch->input = sepal_typed_array(env, argv[1], napi_uint8_array, &input_bytes);
+  batch->out = sepal_typed_array(env, argv[2], napi_uint8_array, &out_bytes);
+  const char *refused =
+      batch->scalar == NULL || scalar_bytes != SCALAR_BYTES    ? messages->scalar
+      : batch->input == NULL || input_bytes % stride != 0      ? messages->input
+      : batch->out == NULL || out_bytes != input_bytes / stride * ELEMENT_BYTES ? messages->out
+                                                                                : NULL;
   if (refused != NULL) {
     sepal_fail(env, refused);
     return false;
   }
-  *count = input_bytes / stride;
+  batch->count = input_bytes / stride;
   return true;
 }
 
@@ -107,18 +113,13 @@ static napi_value index_or_minus_one(napi_env env, double index) {
 }
 
 static napi_value hash_multiply(napi_env env, napi_callback_info info) {
-  const unsigned char *scalar, *uniform;
-  unsigned char *out;
-  size_t count;
-  if (!batch_arguments(env, info, UNIFORM_BYTES, &HASH_MULTIPLY_MESSAGES, &scalar, &uniform, &out,
-                       &count)) {
-    return NULL;
-  }
+  struct batch b;
+  if (!batch_arguments(env, info, UNIFORM_BYTES, &HASH_MULTIPLY_MESSAGES, &b)) return NULL;
   unsigned char hashed[ELEMENT_BYTES];
   double identity = -1;
-  for (size_t i = 0; i < count; i++) {
-    sodium.from_hash(hashed, uniform + UNIFORM_BYTES * i);
-    if (sodium.scalarmult(out + ELEMENT_BYTES * i, scalar, hashed) != 0 && identity < 0) {
+  for (size_t i = 0; i < b.count; i++) {
+    sodium.from_hash(hashed, b.input + UNIFORM_BYTES * i);
+    if (sodium.scalarmult(b.out + ELEMENT_BYTES * i, b.scalar, hashed) != 0 && identity < 0) {
       identity = (double)i;
     }
   }
@@ -127,15 +128,11 @@ static napi_value hash_multiply(napi_env env, napi_callback_info info) {
 }
 
 static napi_value multiply(napi_env env, napi_callback_info info) {
-  const unsigned char *scalar, *points;
-  unsigned char *out;
-  size_t count;
-  if (!batch_arguments(env, info, ELEMENT_BYTES, &MULTIPLY_MESSAGES, &scalar, &points, &out,
-                       &count)) {
-    return NULL;
-  }
-  for (size_t i = 0; i < count; i++) {
-    if (sodium.scalarmult(out + ELEMENT_BYTES * i, scalar, points + ELEMENT_BYTES * i) != 0) {
+  struct batch b;
+  if (!batch_arguments(env, info, ELEMENT_BYTES, &MULTIPLY_MESSAGES, &b)) return NULL;
+  for (size_t i = 0; i < b.count; i++) {
+    const size_t at = ELEMENT_BYTES * i;
+    if (sodium.scalarmult(b.out + at, b.scalar, b.input + at) != 0) {
       return index_or_minus_one(env, (double)i);
     }
   }

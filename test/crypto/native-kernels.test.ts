@@ -227,6 +227,47 @@ describe('native kernels', () => {
     assert.throws(() => bad(new Uint8Array(32), points, new Uint8Array(64)), /as long as points/);
   });
 
+  it('the system libsodium batches, when present, refuse bad arguments naming them', (t) => {
+    const { ristrettoHashMultiply, ristrettoMultiply } = nativeKernels ?? {};
+    if (ristrettoHashMultiply === undefined || ristrettoMultiply === undefined) {
+      // test/vertical/psi-group.test.ts fails where libsodium is installed and these are missing.
+      t.diagnostic('no system libsodium here');
+      return;
+    }
+    const call =
+      (f: unknown, ...args: unknown[]) =>
+      () =>
+        (f as (...a: unknown[]) => number)(...args);
+    const scalar = new Uint8Array(32).fill(1);
+    const cases: [() => unknown, RegExp][] = [
+      [
+        call(ristrettoMultiply, scalar, new Uint8Array(32)),
+        /ristrettoMultiply\(scalar, points, out\) takes 3/,
+      ],
+      [
+        call(ristrettoMultiply, new Uint8Array(31), new Uint8Array(32), new Uint8Array(32)),
+        /ristrettoMultiply: scalar/,
+      ],
+      [
+        call(ristrettoMultiply, scalar, new Uint8Array(33), new Uint8Array(33)),
+        /ristrettoMultiply: points/,
+      ],
+      [
+        call(ristrettoMultiply, scalar, new Uint8Array(32), new Uint8Array(64)),
+        /ristrettoMultiply: out/,
+      ],
+      [
+        call(ristrettoHashMultiply, scalar, new Uint8Array(65), new Uint8Array(32)),
+        /ristrettoHashMultiply: uniform/,
+      ],
+      [
+        call(ristrettoHashMultiply, scalar, new Uint8Array(64), new Uint8Array(64)),
+        /ristrettoHashMultiply: out/,
+      ],
+    ];
+    for (const [attempt, message] of cases) assert.throws(attempt, message);
+  });
+
   // The JavaScript and WebAssembly paths (browsers; Node without a compiler) must pass the same
   // suites: masks, the quantizer, X25519's vectors and the PSI group on worker threads.
   it('SEPAL_NATIVE=0 switches them off, and the other paths pass the same suites', () => {
