@@ -256,7 +256,7 @@ class RunClock {
     return {
       psi: since(this.#started, this.#aligned),
       training: since(this.#aligned, this.#finished),
-      total: 0,
+      total: 0, // the whole process's time, set by the caller once the run has returned
     };
   }
 }

@@ -80,9 +80,9 @@ export interface RoundSimulationReport {
   /** The server's CPU in a round of a running server: the second replay (see above). */
   readonly serverCpuMs: number;
   readonly serverCpuMsByStage: Record<Stage, number>;
-  /** The server's CPU inside the simulation, with the clients' garbage collection mixed in. */
   /** The server's CPU in the first replay, right after a full collection (see above). */
   readonly serverCpuMsFirstRound: number;
+  /** The server's CPU inside the simulation, with the clients' garbage collection mixed in. */
   readonly serverCpuMsInSimulation: number;
   readonly clientCpuMsMedian: number;
   readonly clientCpuMsP95: number;
