@@ -8,33 +8,58 @@
  * WebAssembly build). Debian ships it as libsodium23. The prototypes below are libsodium's
  * documented, stable API.
  *
- * ristrettoHashMultiply(scalar: Uint8Array, uniform: Uint8Array, out: Uint8Array)
- *   For each 64-byte string of `uniform` (expand_message_xmd output), out receives
- *   scalar · one-way-map(string) (hash_to_ristretto255 without its expansion). Returns the index
- *   of the first product that is the identity, or -1.
+ * ristrettoHashMultiply(scalar: Uint8Array, messages: Uint8Array, ends: Uint32Array,
+ *                       dst: Uint8Array, out: Uint8Array)
+ *   Message i is messages[ends[i-1] .. ends[i]) (from 0 for i = 0). For each, out receives
+ *   scalar · hash_to_ristretto255(message, dst) (RFC 9380 Appendix B: expand_message_xmd with
+ *   SHA-512 to 64 bytes, then the one-way map). Returns the index of the first product that is
+ *   the identity, or -1.
  * ristrettoMultiply(scalar: Uint8Array, points: Uint8Array, out: Uint8Array)
  *   scalar · P for each 32-byte encoding P. Returns the index of the first point refused
  *   (not a canonical encoding, or a product that is the identity), or -1.
  * ristrettoIsValidPoint(point: Uint8Array): boolean
+ * expandMessageXmdSha512(message: Uint8Array, dst: Uint8Array, out: Uint8Array)
+ *   RFC 9380 §5.3.1's expand_message_xmd with SHA-512, out.length bytes (1 to 255 · 64), dst not
+ *   empty: the
+ *   expansion the hash above runs, exported so that it can be checked against the RFC's vectors.
  *
- * The scalar is read in place; the mapped point of each id is wiped here. libsodium's own stack
- * copies of the scalar are its business (it does not wipe all of them).
+ * expand_message_xmd runs here, over libsodium's SHA-512, rather than in JavaScript: at 100,000
+ * ids the per-call overhead of hashing from JavaScript cost more than the one-way map itself.
+ *
+ * The scalar is read in place; each id's expansion and mapped point are wiped here. libsodium's
+ * own stack copies of the scalar are its business (it does not wipe all of them).
  */
 #include "addon.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <string.h>
 
 #define SCALAR_BYTES 32
 #define ELEMENT_BYTES 32
 #define UNIFORM_BYTES 64
+#define SHA512_BYTES 64
+/* expand_message_xmd's limits (RFC 9380 §5.3.1): ell = ceil(len / 64) at most 255. */
+#define MAX_EXPANSION (255 * SHA512_BYTES)
+#define MAX_DST 255
+
+/* libsodium's crypto_hash_sha512_state (crypto_hash_sha512.h); its size is checked at load. */
+typedef struct {
+  uint64_t state[8];
+  uint64_t count[2];
+  uint8_t buf[128];
+} sha512_state;
 
 static struct {
   int (*from_hash)(unsigned char *p, const unsigned char *r);
   int (*scalarmult)(unsigned char *q, const unsigned char *n, const unsigned char *p);
   int (*is_valid_point)(const unsigned char *p);
   void (*memzero)(void *pnt, size_t len);
+  int (*sha512_init)(sha512_state *state);
+  int (*sha512_update)(sha512_state *state, const unsigned char *in, unsigned long long inlen);
+  int (*sha512_final)(sha512_state *state, unsigned char *out);
+  size_t (*sha512_statebytes)(void);
 } sodium;
 
 /* Sonames of libsodium 1.0.18 (Debian 12) and of later releases, then the development link. */
@@ -49,9 +74,16 @@ static bool open_sodium(void) {
     sodium.scalarmult = dlsym(library, "crypto_scalarmult_ristretto255");
     sodium.is_valid_point = dlsym(library, "crypto_core_ristretto255_is_valid_point");
     sodium.memzero = dlsym(library, "sodium_memzero");
+    sodium.sha512_init = dlsym(library, "crypto_hash_sha512_init");
+    sodium.sha512_update = dlsym(library, "crypto_hash_sha512_update");
+    sodium.sha512_final = dlsym(library, "crypto_hash_sha512_final");
+    sodium.sha512_statebytes = dlsym(library, "crypto_hash_sha512_statebytes");
     /* sodium_init: 0 on first initialization, 1 when already done, -1 on failure. */
     if (init != NULL && sodium.from_hash != NULL && sodium.scalarmult != NULL &&
-        sodium.is_valid_point != NULL && sodium.memzero != NULL && init() >= 0) {
+        sodium.is_valid_point != NULL && sodium.memzero != NULL && sodium.sha512_init != NULL &&
+        sodium.sha512_update != NULL && sodium.sha512_final != NULL &&
+        sodium.sha512_statebytes != NULL && sodium.sha512_statebytes() == sizeof(sha512_state) &&
+        init() >= 0) {
       return true;
     }
     dlclose(library);
@@ -59,84 +91,199 @@ static bool open_sodium(void) {
   return false;
 }
 
-/* What a batch function's argument errors say: its name and the item its input holds. */
-struct batch_messages {
-  const char *usage, *scalar, *input, *out;
+/*
+ * The domain separation tag as expand_message_xmd uses it: DST' = DST || I2OSP(len(DST), 1), a
+ * DST longer than 255 bytes first replaced by SHA-512("H2C-OVERSIZE-DST-" || DST) (§5.3.3). The
+ * DST is not empty (§3.1's MUST; the callers refuse an empty one).
+ */
+struct tag {
+  unsigned char bytes[MAX_DST + 1];
+  size_t length;
 };
 
-/* A batch call's arguments: the scalar, `count` input items, and 32 bytes of output per item. */
-struct batch {
-  const unsigned char *scalar, *input;
-  unsigned char *out;
-  size_t count;
-};
-
-/* Reads (scalar, input, out) with input holding `stride`-byte items into *batch. */
-static bool batch_arguments(napi_env env, napi_callback_info info, size_t stride,
-                            const struct batch_messages *messages, struct batch *batch) {
-  napi_value argv[3];
-  size_t scalar_bytes, input_bytes, out_bytes;
-  if (!sepal_arguments(env, info, 3, argv, messages->usage)) return false;
-  batch->scalar = sepal_typed_array(env, argv[0], napi_uint8_array, &scalar_bytes);
-  batch->input = sepal_typed_array(env, argv[1], napi_uint8_array, &input_bytes);
-  batch->out = sepal_typed_array(env, argv[2], napi_uint8_array, &out_bytes);
-  const char *refused =
-      batch->scalar == NULL || scalar_bytes != SCALAR_BYTES    ? messages->scalar
-      : batch->input == NULL || input_bytes % stride != 0      ? messages->input
-      : batch->out == NULL || out_bytes != input_bytes / stride * ELEMENT_BYTES ? messages->out
-                                                                                : NULL;
-  if (refused != NULL) {
-    sepal_fail(env, refused);
-    return false;
+static void tag_of(const unsigned char *dst, size_t dst_length, struct tag *tag) {
+  if (dst_length > MAX_DST) {
+    static const char OVERSIZE[] = "H2C-OVERSIZE-DST-";
+    sha512_state state;
+    sodium.sha512_init(&state);
+    sodium.sha512_update(&state, (const unsigned char *)OVERSIZE, sizeof OVERSIZE - 1);
+    sodium.sha512_update(&state, dst, dst_length);
+    sodium.sha512_final(&state, tag->bytes);
+    dst_length = SHA512_BYTES;
+  } else {
+    memcpy(tag->bytes, dst, dst_length);
   }
-  batch->count = input_bytes / stride;
-  return true;
+  tag->bytes[dst_length] = (unsigned char)dst_length;
+  tag->length = dst_length + 1;
 }
 
-static const struct batch_messages HASH_MULTIPLY_MESSAGES = {
-    "ristrettoHashMultiply(scalar, uniform, out) takes 3 arguments",
-    "ristrettoHashMultiply: scalar must be a Uint8Array of 32 bytes",
-    "ristrettoHashMultiply: uniform must be a Uint8Array of 64-byte strings",
-    "ristrettoHashMultiply: out must be a Uint8Array of 32 bytes per uniform string",
-};
+/*
+ * SHA-512 after Z_pad, the block of zeros every expansion's b_0 begins with: computed once per
+ * call and copied for each message.
+ */
+static void zero_block_absorbed(sha512_state *state) {
+  static const unsigned char Z_PAD[128] = {0};
+  sodium.sha512_init(state);
+  sodium.sha512_update(state, Z_PAD, sizeof Z_PAD);
+}
 
-static const struct batch_messages MULTIPLY_MESSAGES = {
-    "ristrettoMultiply(scalar, points, out) takes 3 arguments",
-    "ristrettoMultiply: scalar must be a Uint8Array of 32 bytes",
-    "ristrettoMultiply: points must be a Uint8Array of 32-byte encodings",
-    "ristrettoMultiply: out must be a Uint8Array as long as points",
-};
+/*
+ * RFC 9380 §5.3.1 expand_message_xmd with SHA-512 (b_in_bytes 64, s_in_bytes 128) into out[0 ..
+ * length), 1 ≤ length ≤ MAX_EXPANSION. `after_zero_block` is zero_block_absorbed's state.
+ */
+static void expand_message_xmd(const sha512_state *after_zero_block, const unsigned char *message,
+                               size_t message_length, const struct tag *tag, unsigned char *out,
+                               size_t length) {
+  const unsigned char length_and_zero[3] = {(unsigned char)(length >> 8),
+                                            (unsigned char)length, 0};
+  unsigned char b0[SHA512_BYTES], block[SHA512_BYTES];
+  sha512_state state = *after_zero_block;
+  /* b_0 = H(Z_pad || msg || I2OSP(len_in_bytes, 2) || I2OSP(0, 1) || DST') */
+  sodium.sha512_update(&state, message, message_length);
+  sodium.sha512_update(&state, length_and_zero, sizeof length_and_zero);
+  sodium.sha512_update(&state, tag->bytes, tag->length);
+  sodium.sha512_final(&state, b0);
+  /* b_1 = H(b_0 || I2OSP(1, 1) || DST'), b_i = H(strxor(b_0, b_(i-1)) || I2OSP(i, 1) || DST') */
+  memcpy(block, b0, SHA512_BYTES);
+  for (size_t i = 1, done = 0; done < length; i++) {
+    if (i > 1) {
+      for (size_t j = 0; j < SHA512_BYTES; j++) block[j] ^= b0[j];
+    }
+    const unsigned char counter = (unsigned char)i;
+    sodium.sha512_init(&state);
+    sodium.sha512_update(&state, block, SHA512_BYTES);
+    sodium.sha512_update(&state, &counter, 1);
+    sodium.sha512_update(&state, tag->bytes, tag->length);
+    sodium.sha512_final(&state, block);
+    const size_t take = length - done < SHA512_BYTES ? length - done : SHA512_BYTES;
+    memcpy(out + done, block, take);
+    done += take;
+  }
+  sodium.memzero(b0, sizeof b0);
+  sodium.memzero(block, sizeof block);
+  sodium.memzero(&state, sizeof state);
+}
 
 static napi_value index_or_minus_one(napi_env env, double index) {
   napi_value result;
   return napi_create_double(env, index, &result) == napi_ok ? result : NULL;
 }
 
+static unsigned char *bytes_of(napi_env env, napi_value value, size_t *length) {
+  return sepal_typed_array(env, value, napi_uint8_array, length);
+}
+
+/* Whether `ends` are nondecreasing offsets into a buffer of `bytes` bytes. */
+static bool offsets_within(const uint32_t *ends, size_t count, size_t bytes) {
+  for (size_t i = 0, previous = 0; i < count; previous = ends[i++]) {
+    if (ends[i] < previous || ends[i] > bytes) return false;
+  }
+  return true;
+}
+
+/* Throws `refused` unless it is NULL; whether it was NULL. */
+static bool accepted(napi_env env, const char *refused) {
+  if (refused != NULL) sepal_fail(env, refused);
+  return refused == NULL;
+}
+
 static napi_value hash_multiply(napi_env env, napi_callback_info info) {
-  struct batch b;
-  if (!batch_arguments(env, info, UNIFORM_BYTES, &HASH_MULTIPLY_MESSAGES, &b)) return NULL;
-  unsigned char hashed[ELEMENT_BYTES];
+  napi_value argv[5];
+  if (!sepal_arguments(env, info, 5, argv,
+                       "ristrettoHashMultiply(scalar, messages, ends, dst, out) takes 5 arguments")) {
+    return NULL;
+  }
+  size_t scalar_bytes, message_bytes, count, dst_bytes, out_bytes;
+  const unsigned char *scalar = bytes_of(env, argv[0], &scalar_bytes);
+  const unsigned char *messages = bytes_of(env, argv[1], &message_bytes);
+  const uint32_t *ends = sepal_typed_array(env, argv[2], napi_uint32_array, &count);
+  const unsigned char *dst = bytes_of(env, argv[3], &dst_bytes);
+  unsigned char *out = bytes_of(env, argv[4], &out_bytes);
+  if (!accepted(
+          env,
+          scalar == NULL || scalar_bytes != SCALAR_BYTES
+              ? "ristrettoHashMultiply: scalar must be a Uint8Array of 32 bytes"
+          : messages == NULL ? "ristrettoHashMultiply: messages must be a Uint8Array"
+          : ends == NULL || !offsets_within(ends, count, message_bytes)
+              ? "ristrettoHashMultiply: ends must be a Uint32Array of nondecreasing offsets "
+                "into messages"
+          : dst == NULL || dst_bytes == 0
+              ? "ristrettoHashMultiply: dst must be a non-empty Uint8Array"
+          : out == NULL || out_bytes != count * ELEMENT_BYTES
+              ? "ristrettoHashMultiply: out must be a Uint8Array of 32 bytes per message"
+              : NULL)) {
+    return NULL;
+  }
+  struct tag tag;
+  tag_of(dst, dst_bytes, &tag);
+  sha512_state after_zero_block;
+  zero_block_absorbed(&after_zero_block);
+  unsigned char uniform[UNIFORM_BYTES], hashed[ELEMENT_BYTES];
   double identity = -1;
-  for (size_t i = 0; i < b.count; i++) {
-    sodium.from_hash(hashed, b.input + UNIFORM_BYTES * i);
-    if (sodium.scalarmult(b.out + ELEMENT_BYTES * i, b.scalar, hashed) != 0 && identity < 0) {
+  for (size_t i = 0, start = 0; i < count; start = ends[i++]) {
+    expand_message_xmd(&after_zero_block, messages + start, ends[i] - start, &tag, uniform,
+                       UNIFORM_BYTES);
+    sodium.from_hash(hashed, uniform);
+    if (sodium.scalarmult(out + ELEMENT_BYTES * i, scalar, hashed) != 0 && identity < 0) {
       identity = (double)i;
     }
   }
+  sodium.memzero(uniform, sizeof uniform);
   sodium.memzero(hashed, sizeof hashed);
   return index_or_minus_one(env, identity);
 }
 
 static napi_value multiply(napi_env env, napi_callback_info info) {
-  struct batch b;
-  if (!batch_arguments(env, info, ELEMENT_BYTES, &MULTIPLY_MESSAGES, &b)) return NULL;
-  for (size_t i = 0; i < b.count; i++) {
-    const size_t at = ELEMENT_BYTES * i;
-    if (sodium.scalarmult(b.out + at, b.scalar, b.input + at) != 0) {
-      return index_or_minus_one(env, (double)i);
+  napi_value argv[3];
+  if (!sepal_arguments(env, info, 3, argv,
+                       "ristrettoMultiply(scalar, points, out) takes 3 arguments")) {
+    return NULL;
+  }
+  size_t scalar_bytes, point_bytes, out_bytes;
+  const unsigned char *scalar = bytes_of(env, argv[0], &scalar_bytes);
+  const unsigned char *points = bytes_of(env, argv[1], &point_bytes);
+  unsigned char *out = bytes_of(env, argv[2], &out_bytes);
+  if (!accepted(env, scalar == NULL || scalar_bytes != SCALAR_BYTES
+                         ? "ristrettoMultiply: scalar must be a Uint8Array of 32 bytes"
+                     : points == NULL || point_bytes % ELEMENT_BYTES != 0
+                         ? "ristrettoMultiply: points must be a Uint8Array of 32-byte encodings"
+                     : out == NULL || out_bytes != point_bytes
+                         ? "ristrettoMultiply: out must be a Uint8Array as long as points"
+                         : NULL)) {
+    return NULL;
+  }
+  for (size_t at = 0; at < point_bytes; at += ELEMENT_BYTES) {
+    if (sodium.scalarmult(out + at, scalar, points + at) != 0) {
+      return index_or_minus_one(env, (double)(at / ELEMENT_BYTES));
     }
   }
   return index_or_minus_one(env, -1);
+}
+
+static napi_value expand(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!sepal_arguments(env, info, 3, argv,
+                       "expandMessageXmdSha512(message, dst, out) takes 3 arguments")) {
+    return NULL;
+  }
+  size_t message_bytes, dst_bytes, out_bytes;
+  const unsigned char *message = bytes_of(env, argv[0], &message_bytes);
+  const unsigned char *dst = bytes_of(env, argv[1], &dst_bytes);
+  unsigned char *out = bytes_of(env, argv[2], &out_bytes);
+  if (!accepted(env, message == NULL ? "expandMessageXmdSha512: message must be a Uint8Array"
+                     : dst == NULL || dst_bytes == 0
+                         ? "expandMessageXmdSha512: dst must be a non-empty Uint8Array"
+                     : out == NULL || out_bytes == 0 || out_bytes > MAX_EXPANSION
+                         ? "expandMessageXmdSha512: out must be a Uint8Array of 1 to 16320 bytes"
+                         : NULL)) {
+    return NULL;
+  }
+  struct tag tag;
+  tag_of(dst, dst_bytes, &tag);
+  sha512_state after_zero_block;
+  zero_block_absorbed(&after_zero_block);
+  expand_message_xmd(&after_zero_block, message, message_bytes, &tag, out, out_bytes);
+  return NULL;
 }
 
 static napi_value is_valid_point(napi_env env, napi_callback_info info) {
@@ -163,5 +310,6 @@ bool sepal_register_sodium_ristretto(napi_env env, napi_value exports) {
   pthread_once(&once, open_once);
   return !opened || (sepal_export(env, exports, "ristrettoHashMultiply", hash_multiply) &&
                      sepal_export(env, exports, "ristrettoMultiply", multiply) &&
-                     sepal_export(env, exports, "ristrettoIsValidPoint", is_valid_point));
+                     sepal_export(env, exports, "ristrettoIsValidPoint", is_valid_point) &&
+                     sepal_export(env, exports, "expandMessageXmdSha512", expand));
 }

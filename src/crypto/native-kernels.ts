@@ -28,13 +28,22 @@ export interface NativeKernels {
    */
   x25519?(scalar: Uint8Array, points: Uint8Array, out: Uint8Array): number;
   /**
-   * ristretto255 on the system's libsodium (native/sodium_ristretto.c): scalar · one-way map of
-   * each 64-byte string, and scalar · each 32-byte point; each returns the index of the first
-   * refused item or -1. Absent when no libsodium was found.
+   * ristretto255 on the system's libsodium (native/sodium_ristretto.c). ristrettoHashMultiply:
+   * scalar · hash_to_ristretto255 of each message (message i is messages[ends[i-1] .. ends[i])),
+   * ristrettoMultiply: scalar · each 32-byte point; each returns the index of the first refused
+   * item or -1. expandMessageXmdSha512 fills `out` with RFC 9380's expand_message_xmd (SHA-512).
+   * Absent when no libsodium was found.
    */
-  ristrettoHashMultiply?(scalar: Uint8Array, uniform: Uint8Array, out: Uint8Array): number;
+  ristrettoHashMultiply?(
+    scalar: Uint8Array,
+    messages: Uint8Array,
+    ends: Uint32Array,
+    dst: Uint8Array,
+    out: Uint8Array,
+  ): number;
   ristrettoMultiply?(scalar: Uint8Array, points: Uint8Array, out: Uint8Array): number;
   ristrettoIsValidPoint?(point: Uint8Array): boolean;
+  expandMessageXmdSha512?(message: Uint8Array, dst: Uint8Array, out: Uint8Array): void;
 }
 
 const ADDON = 'native/build/Release/sepal_native.node';

@@ -64,11 +64,34 @@ export function randomBelow(bound: number, random: RandomSource = systemRandom):
   }
 }
 
-/** A uniformly random permutation of `items` (Fisher–Yates). */
+/** Most random words a shuffle draws per call to its source. */
+const SHUFFLE_BLOCK = 4096;
+
+/**
+ * A uniformly random permutation of `items` (Fisher–Yates), with randomBelow's rejection
+ * sampling. The words are drawn in blocks (a call to the source per element cost more than the
+ * rest of a 100,000-element shuffle), but never more words than iterations remain, so a shuffle
+ * consumes exactly the bytes that one draw per word would: a seeded source gives the same
+ * permutation and is left at the same point of its stream.
+ */
 export function shuffle<T>(items: readonly T[], random: RandomSource = systemRandom): T[] {
   const out = items.slice();
+  let words = new Uint32Array(0);
+  let next = 0;
   for (let i = out.length - 1; i > 0; i--) {
-    const j = randomBelow(i + 1, random);
+    const bound = i + 1;
+    const limit = 2 ** 32 - (2 ** 32 % bound);
+    let word: number;
+    do {
+      if (next === words.length) {
+        // i iterations remain, and every word is used by one (or rejected): none is wasted.
+        words = new Uint32Array(Math.min(i, SHUFFLE_BLOCK));
+        random.fill(new Uint8Array(words.buffer));
+        next = 0;
+      }
+      word = words[next++] as number;
+    } while (word >= limit);
+    const j = word % bound;
     [out[i], out[j]] = [out[j] as T, out[i] as T];
   }
   return out;

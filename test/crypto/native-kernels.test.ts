@@ -228,8 +228,13 @@ describe('native kernels', () => {
   });
 
   it('the system libsodium batches, when present, refuse bad arguments naming them', (t) => {
-    const { ristrettoHashMultiply, ristrettoMultiply } = nativeKernels ?? {};
-    if (ristrettoHashMultiply === undefined || ristrettoMultiply === undefined) {
+    const { ristrettoHashMultiply, ristrettoMultiply, expandMessageXmdSha512 } =
+      nativeKernels ?? {};
+    if (
+      ristrettoHashMultiply === undefined ||
+      ristrettoMultiply === undefined ||
+      expandMessageXmdSha512 === undefined
+    ) {
       // test/vertical/psi-group.test.ts fails where libsodium is installed and these are missing.
       t.diagnostic('no system libsodium here');
       return;
@@ -239,6 +244,7 @@ describe('native kernels', () => {
       () =>
         (f as (...a: unknown[]) => number)(...args);
     const scalar = new Uint8Array(32).fill(1);
+    const [dst, out32, out64] = [new Uint8Array(4), new Uint8Array(32), new Uint8Array(64)];
     const cases: [() => unknown, RegExp][] = [
       [
         call(ristrettoMultiply, scalar, new Uint8Array(32)),
@@ -257,12 +263,47 @@ describe('native kernels', () => {
         /ristrettoMultiply: out/,
       ],
       [
-        call(ristrettoHashMultiply, scalar, new Uint8Array(65), new Uint8Array(32)),
-        /ristrettoHashMultiply: uniform/,
+        call(ristrettoHashMultiply, scalar, new Uint8Array(3), new Uint32Array([2, 1]), dst, out64),
+        /ristrettoHashMultiply: ends must be a Uint32Array of nondecreasing offsets/,
       ],
       [
-        call(ristrettoHashMultiply, scalar, new Uint8Array(64), new Uint8Array(64)),
+        call(ristrettoHashMultiply, scalar, new Uint8Array(3), new Uint32Array([4]), dst, out32),
+        /ristrettoHashMultiply: ends/,
+      ],
+      [
+        call(ristrettoHashMultiply, scalar, new Uint8Array(3), [3], dst, out32),
+        /ristrettoHashMultiply: ends/,
+      ],
+      [
+        call(ristrettoHashMultiply, scalar, new Uint8Array(3), new Uint32Array([3]), 'dst', out32),
+        /ristrettoHashMultiply: dst/,
+      ],
+      [
+        call(ristrettoHashMultiply, scalar, new Uint8Array(3), new Uint32Array([3]), dst, out64),
         /ristrettoHashMultiply: out/,
+      ],
+      [
+        call(expandMessageXmdSha512, new Uint8Array(3), dst, new Uint8Array(255 * 64 + 1)),
+        /expandMessageXmdSha512: out must be a Uint8Array of 1 to 16320 bytes/,
+      ],
+      [
+        call(expandMessageXmdSha512, new Uint8Array(3), dst, new Uint8Array(0)),
+        /expandMessageXmdSha512: out/,
+      ],
+      [
+        call(expandMessageXmdSha512, new Uint8Array(3), new Uint8Array(0), out32),
+        /expandMessageXmdSha512: dst must be a non-empty Uint8Array/,
+      ],
+      [
+        call(
+          ristrettoHashMultiply,
+          scalar,
+          new Uint8Array(3),
+          new Uint32Array([3]),
+          new Uint8Array(0),
+          out32,
+        ),
+        /ristrettoHashMultiply: dst must be a non-empty/,
       ],
     ];
     for (const [attempt, message] of cases) assert.throws(attempt, message);

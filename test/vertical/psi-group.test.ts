@@ -8,7 +8,10 @@ import { existsSync } from 'node:fs';
 import fc from 'fast-check';
 import sodium from 'libsodium-wrappers-sumo';
 import { ristretto255_hasher } from '@noble/curves/ed25519.js';
-import { bytesToHex, hexToBytes as h } from '../../src/crypto/bytes.js';
+import { expand_message_xmd } from '@noble/curves/abstract/hash-to-curve.js';
+import { sha512 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes as h, utf8 } from '../../src/crypto/bytes.js';
+import { nativeKernels } from '../../src/crypto/native-kernels.js';
 import { seededRandom } from '../../src/crypto/random.js';
 import {
   ELEMENT_BYTES,
@@ -155,6 +158,50 @@ describe('PSI group: the one-way map (RFC 9496 A.3)', () => {
   });
 });
 
+// RFC 9380 Appendix K.3, expand_message_xmd(SHA-512): [msg, len_in_bytes, uniform_bytes].
+const XMD_DST = 'QUUX-V01-CS02-with-expander-SHA512-256';
+const XMD: [string, number, string][] = [
+  ['', 0x20, '6b9a7312411d92f921c6f68ca0b6380730a1a4d982c507211a90964c394179ba'],
+  ['abc', 0x20, '0da749f12fbe5483eb066a5f595055679b976e93abe9be6f0f6318bce7aca8dc'],
+  [
+    'abc',
+    0x80,
+    '7f1dddd13c08b543f2e2037b14cefb255b44c83cc397c1786d975653e36a6b11bdd7732d8b38adb4a0edc26a0cef4bb4' +
+      '5217135456e58fbca1703cd6032cb1347ee720b87972d63fbf232587043ed2901bce7f22610c0419751c065922b48843' +
+      '1851041310ad659e4b23520e1772ab29dcdeb2002222a363f0c2b1c972b3efe1',
+  ],
+];
+
+describe("PSI group: the addon's expand_message_xmd over the system libsodium", () => {
+  const expand = nativeKernels?.expandMessageXmdSha512;
+
+  it('gives RFC 9380 K.3 outputs', (t) => {
+    if (expand === undefined) return t.diagnostic('no system libsodium here');
+    for (const [message, length, uniform] of XMD) {
+      const out = new Uint8Array(length);
+      expand(utf8(message), utf8(XMD_DST), out);
+      assert.equal(bytesToHex(out), uniform);
+    }
+  });
+
+  it("agrees with @noble/curves' for any message, tag (oversize ones too) and length", (t) => {
+    if (expand === undefined) return t.diagnostic('no system libsodium here');
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.uint8Array({ minLength: 1, maxLength: 300 }),
+        fc.integer({ min: 1, max: 700 }),
+        (message, dst, length) => {
+          const out = new Uint8Array(length);
+          expand(message, dst, out);
+          assert.deepEqual(out, expand_message_xmd(message, dst, length, sha512));
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+});
+
 let workers: WorkerGroup;
 let groups: PsiGroup[];
 
@@ -217,6 +264,20 @@ describe('PSI group implementations', () => {
         },
       ),
       { numRuns: RUNS },
+    );
+  });
+
+  it('hash every id as its UTF-8 bytes: empty, astral, lone surrogates (as U+FFFD)', async () => {
+    const ids = ['', '\u{1F600}', 'a\uD800b', '\uDC00', 'é', '\uD83D'];
+    const scalar = randomScalar(seededRandom(3, 'utf-8'));
+    const expected = bytesToHex(await nobleGroup.hashAndMultiply(ids, scalar));
+    for (const group of groups) {
+      assert.equal(bytesToHex(await group.hashAndMultiply(ids, scalar)), expected, group.name);
+    }
+    // A lone surrogate hashes as U+FFFD, as TextEncoder encodes it.
+    assert.deepEqual(
+      await nobleGroup.hashAndMultiply(['a\uFFFDb'], scalar),
+      await nobleGroup.hashAndMultiply(['a\uD800b'], scalar),
     );
   });
 

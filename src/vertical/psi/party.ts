@@ -26,7 +26,7 @@
  * while the same step is under way, so overlapping calls cannot both pass the checks.
  */
 import { type RandomSource, shuffle, systemRandom } from '../../crypto/random.js';
-import { bytesToHex, zeroize } from '../../crypto/bytes.js';
+import { zeroize } from '../../crypto/bytes.js';
 import { PeerError, VerticalInputError } from '../errors.js';
 import {
   ELEMENT_BYTES,
@@ -37,6 +37,7 @@ import {
 } from './group.js';
 import type { BlindedSet, DoubleBlindedSet, PsiMessage } from './messages.js';
 import { sodiumGroup } from './sodium-group.js';
+import { SortedPoints } from './sorted-points.js';
 
 export interface PsiPartyOptions {
   /** This party's name, used in errors. */
@@ -61,21 +62,21 @@ export interface PsiResult {
   peerCount: number;
 }
 
-/** Splits a concatenation of encodings, refusing ragged lengths and repeated elements. */
-function elementsOf(points: Uint8Array, what: string, fail: (message: string) => never): string[] {
+type Fail = (message: string) => never;
+
+/** Refuses a message whose length is not a whole number of points. */
+function checkWhole(points: Uint8Array, what: string, fail: Fail): void {
   if (points.length % ELEMENT_BYTES !== 0) {
     fail(`${what}: ${points.length} bytes is not a whole number of ${ELEMENT_BYTES}-byte points`);
   }
-  const keys: string[] = [];
-  const seen = new Map<string, number>();
-  for (let i = 0; i < points.length / ELEMENT_BYTES; i++) {
-    const key = bytesToHex(points.subarray(i * ELEMENT_BYTES, (i + 1) * ELEMENT_BYTES));
-    const earlier = seen.get(key);
-    if (earlier !== undefined) fail(`${what}: point ${i} repeats point ${earlier}`);
-    seen.set(key, i);
-    keys.push(key);
-  }
-  return keys;
+}
+
+/** The points in byte order, refusing repeated ones. */
+function distinctPoints(points: Uint8Array, what: string, fail: Fail): SortedPoints {
+  const sorted = new SortedPoints(points);
+  const repeat = sorted.repeat();
+  if (repeat !== undefined) fail(`${what}: point ${repeat[1]} repeats point ${repeat[0]}`);
+  return sorted;
 }
 
 export class PsiParty {
@@ -91,10 +92,10 @@ export class PsiParty {
   private answering = false;
   /** order[i] = index in `ids` of the id sent at position i of the blinded set. */
   private order: number[] | undefined;
-  /** Hex of a·b·H(y) for each of the peer's ids (peer's order); set by the peer's blinded set. */
-  private peerValues: Set<string> | undefined;
-  /** Hex of a·b·H(x) for each own id, by index in `ids`; set by the double-blinded set. */
-  private ownValues: string[] | undefined;
+  /** a·b·H(y) for each of the peer's ids (peer's order); set by the peer's blinded set. */
+  private peerValues: SortedPoints | undefined;
+  /** a·b·H(x) for each own id, in the order of `order`; set by the double-blinded set. */
+  private ownValues: SortedPoints | undefined;
 
   constructor(ids: readonly string[], options: PsiPartyOptions) {
     this.party = options.party;
@@ -147,21 +148,23 @@ export class PsiParty {
 
   /** The intersection, once both of the peer's messages have been received. */
   get result(): PsiResult | undefined {
-    const { peerValues, ownValues } = this;
-    if (peerValues === undefined || ownValues === undefined) return undefined;
-    const indices = ownValues.flatMap((value, index) => (peerValues.has(value) ? [index] : []));
-    indices.sort((i, j) => compare(ownValues[i] as string, ownValues[j] as string));
+    const { order, peerValues, ownValues } = this;
+    if (order === undefined || peerValues === undefined || ownValues === undefined) {
+      return undefined;
+    }
+    // In ascending order of the double-blinded points: the aligned order.
+    const indices = ownValues.positionsAlsoIn(peerValues).map((sent) => order[sent] as number);
     return {
       ids: indices.map((index) => this.ids[index] as string),
       indices,
-      peerCount: peerValues.size,
+      peerCount: peerValues.count,
     };
   }
 
   private async doubleBlind(message: BlindedSet): Promise<DoubleBlindedSet> {
     if (this.peerValues !== undefined || this.answering) this.fail('a second blinded set');
     const fail = (text: string): never => this.fail(text);
-    elementsOf(message.points, 'blinded set', fail);
+    checkWhole(message.points, 'blinded set', fail);
     const scalar = this.liveScalar();
     this.answering = true;
     try {
@@ -173,11 +176,8 @@ export class PsiParty {
         if (error instanceof InvalidPointError) this.fail(`blinded set: ${error.message}`);
         throw error;
       }
-      const values = new Set<string>();
-      for (let i = 0; i < points.length / ELEMENT_BYTES; i++) {
-        values.add(bytesToHex(points.subarray(i * ELEMENT_BYTES, (i + 1) * ELEMENT_BYTES)));
-      }
-      this.peerValues = values;
+      // b·P = b·P' exactly when P = P' (b is invertible), so the products show repeats.
+      this.peerValues = distinctPoints(points, 'blinded set', fail);
       this.dropScalarWhenDone();
       return { kind: 'double-blinded', points };
     } finally {
@@ -195,13 +195,12 @@ export class PsiParty {
     if (order === undefined) this.fail('a double-blinded set before this party sent its own');
     if (this.ownValues !== undefined) this.fail('a second double-blinded set');
     const fail = (text: string): never => this.fail(text);
-    const values = elementsOf(message.points, 'double-blinded set', fail);
-    if (values.length !== order.length) {
-      this.fail(`double-blinded set has ${values.length} points, this party sent ${order.length}`);
+    checkWhole(message.points, 'double-blinded set', fail);
+    const values = distinctPoints(message.points, 'double-blinded set', fail);
+    if (values.count !== order.length) {
+      this.fail(`double-blinded set has ${values.count} points, this party sent ${order.length}`);
     }
-    const ownValues = new Array<string>(order.length);
-    order.forEach((index, position) => (ownValues[index] = values[position] as string));
-    this.ownValues = ownValues;
+    this.ownValues = values;
   }
 
   private groupInUse(): Promise<PsiGroup> {
@@ -224,5 +223,3 @@ export class PsiParty {
     throw new PeerError(this.party, this.peer, message);
   }
 }
-
-const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

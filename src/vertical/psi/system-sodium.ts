@@ -4,32 +4,33 @@
  * libsodium23). The same C library as sodium-group.ts, natively instead of in WebAssembly, so the
  * same bytes (tested), in about half the time; worker-group.ts prefers it.
  *
- * The ids' expand_message_xmd runs here, with @noble/curves' implementation (as in the other two
- * groups) over node:crypto's SHA-512; the native side maps and multiplies a whole batch
- * in one call.
+ * A batch is one native call: the ids go down as one buffer of their UTF-8 bytes, and the addon
+ * runs the whole hash_to_ristretto255 (expand_message_xmd over libsodium's SHA-512, the one-way
+ * map) and the multiplication for each.
  */
-import { createHash } from 'node:crypto';
-import { expand_message_xmd } from '@noble/curves/abstract/hash-to-curve.js';
-import { sha512 } from '@noble/hashes/sha2.js';
 import { utf8, zeroize } from '../../crypto/bytes.js';
 import { nativeKernels, type NativeKernels } from '../../crypto/native-kernels.js';
 import { checkBatch, ELEMENT_BYTES, InvalidPointError } from './group.js';
 import type { RistrettoBatches } from './sodium-group.js';
 
-const UNIFORM_BYTES = 64;
-
-/** SHA-512 as @noble's expand_message_xmd expects it, computed by node:crypto (OpenSSL). */
-const nodeSha512 = Object.assign(
-  (message: Uint8Array) => {
-    const digest = createHash('sha512').update(message).digest();
-    return new Uint8Array(digest.buffer, digest.byteOffset, digest.length);
-  },
-  { blockLen: sha512.blockLen, outputLen: sha512.outputLen, canXOF: false, create: sha512.create },
-);
-
 type Ristretto = Required<
   Pick<NativeKernels, 'ristrettoHashMultiply' | 'ristrettoMultiply' | 'ristrettoIsValidPoint'>
 >;
+
+const encoder = new TextEncoder();
+
+/** The ids' UTF-8 bytes back to back, and where each ends (as utf8() encodes them). */
+function packed(ids: readonly string[]): { messages: Uint8Array; ends: Uint32Array } {
+  // A UTF-16 code unit takes at most 3 bytes of UTF-8 (a surrogate pair, 2 units, takes 4).
+  const messages = new Uint8Array(ids.reduce((bytes, id) => bytes + 3 * id.length, 0));
+  const ends = new Uint32Array(ids.length);
+  let end = 0;
+  ids.forEach((id, i) => {
+    end += encoder.encodeInto(id, messages.subarray(end)).written;
+    ends[i] = end;
+  });
+  return { messages, ends };
+}
 
 function systemBatches(native: Ristretto): RistrettoBatches {
   return {
@@ -37,23 +38,16 @@ function systemBatches(native: Ristretto): RistrettoBatches {
 
     hashAndMultiply(ids, scalar, dst) {
       checkBatch(undefined, scalar);
-      const uniform = new Uint8Array(ids.length * UNIFORM_BYTES);
+      const { messages, ends } = packed(ids);
       try {
-        const tag = utf8(dst); // once per batch rather than inside every expansion
-        ids.forEach((id, i) => {
-          const bytes = expand_message_xmd(utf8(id), tag, UNIFORM_BYTES, nodeSha512);
-          uniform.set(bytes, i * UNIFORM_BYTES);
-          zeroize(bytes);
-        });
         const out = new Uint8Array(ids.length * ELEMENT_BYTES);
-        if (native.ristrettoHashMultiply(scalar, uniform, out) >= 0) {
+        if (native.ristrettoHashMultiply(scalar, messages, ends, utf8(dst), out) >= 0) {
           // Only if H(id)·k were the identity: probability 2^-252 for a scalar in [1, order).
           throw new Error('libsodium: k·H(id) is the identity');
         }
         return out;
       } finally {
-        // Hashes of the ids, wiped as the WebAssembly group wipes its copies.
-        zeroize(uniform);
+        zeroize(messages); // the ids, wiped as the WebAssembly group wipes its copies
       }
     },
 
