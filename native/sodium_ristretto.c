@@ -189,8 +189,9 @@ static bool accepted(napi_env env, const char *refused) {
 
 static napi_value hash_multiply(napi_env env, napi_callback_info info) {
   napi_value argv[5];
-  if (!sepal_arguments(env, info, 5, argv,
-                       "ristrettoHashMultiply(scalar, messages, ends, dst, out) takes 5 arguments")) {
+  if (!sepal_arguments(
+          env, info, 5, argv,
+          "ristrettoHashMultiply(scalar, messages, ends, dst, out) takes 5 arguments")) {
     return NULL;
   }
   size_t scalar_bytes, message_bytes, count, dst_bytes, out_bytes;
