@@ -241,7 +241,7 @@ const table = (title: string, data: typeof rows) => [
 const md = [
   '# PSI benchmark',
   '',
-  `\`${result.command}\`, ${result.date}, ${result.machine.cpus} × ${result.machine.cores}, Node ${result.machine.node}, libsodium ${result.machine.libsodium}. Load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${result.machine.loadAverage.after.map((l) => l.toFixed(2)).join(' ')}. Medians of ${repeats}. The two parties run in one process, taking turns.`,
+  `\`${result.command}\`, ${result.date}, ${result.machine.cpus} × ${result.machine.cores}, Node ${result.machine.node}, libsodium-wrappers (WebAssembly) ${result.machine.libsodium}; the system libsodium is the distribution's (Debian 12: 1.0.18). Load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${result.machine.loadAverage.after.map((l) => l.toFixed(2)).join(' ')}. Medians of ${repeats}. The two parties run in one process, taking turns.`,
   '',
   ...table(rows[0]?.group ?? `libsodium on ${threads} worker threads`, rows),
   ...table('libsodium on the main thread', singleRows),

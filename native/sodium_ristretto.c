@@ -19,9 +19,9 @@
  *   (not a canonical encoding, or a product that is the identity), or -1.
  * ristrettoIsValidPoint(point: Uint8Array): boolean
  * expandMessageXmdSha512(message: Uint8Array, dst: Uint8Array, out: Uint8Array)
- *   RFC 9380 §5.3.1's expand_message_xmd with SHA-512, out.length bytes (1 to 255 · 64), dst not
- *   empty: the
- *   expansion the hash above runs, exported so that it can be checked against the RFC's vectors.
+ *   RFC 9380 §5.3.1's expand_message_xmd with SHA-512 into out (1 to 255 · 64 bytes), dst not
+ *   empty: the expansion the hash above runs, exported so that it can be checked against the
+ *   RFC's vectors.
  *
  * expand_message_xmd runs here, over libsodium's SHA-512, rather than in JavaScript: at 100,000
  * ids the per-call overhead of hashing from JavaScript cost more than the one-way map itself.
@@ -173,19 +173,14 @@ static unsigned char *bytes_of(napi_env env, napi_value value, size_t *length) {
   return sepal_typed_array(env, value, napi_uint8_array, length);
 }
 
-/* Whether `ends` are nondecreasing offsets into a buffer of `bytes` bytes. */
-static bool offsets_within(const uint32_t *ends, size_t count, size_t bytes) {
-  for (size_t i = 0, previous = 0; i < count; previous = ends[i++]) {
-    if (ends[i] < previous || ends[i] > bytes) return false;
-  }
-  return true;
-}
-
 /* Throws `refused` unless it is NULL; whether it was NULL. */
 static bool accepted(napi_env env, const char *refused) {
   if (refused != NULL) sepal_fail(env, refused);
   return refused == NULL;
 }
+
+static const char ENDS_REFUSED[] =
+    "ristrettoHashMultiply: ends must be a Uint32Array of nondecreasing offsets into messages";
 
 static napi_value hash_multiply(napi_env env, napi_callback_info info) {
   napi_value argv[5];
@@ -205,9 +200,7 @@ static napi_value hash_multiply(napi_env env, napi_callback_info info) {
           scalar == NULL || scalar_bytes != SCALAR_BYTES
               ? "ristrettoHashMultiply: scalar must be a Uint8Array of 32 bytes"
           : messages == NULL ? "ristrettoHashMultiply: messages must be a Uint8Array"
-          : ends == NULL || !offsets_within(ends, count, message_bytes)
-              ? "ristrettoHashMultiply: ends must be a Uint32Array of nondecreasing offsets "
-                "into messages"
+          : ends == NULL ? ENDS_REFUSED
           : dst == NULL || dst_bytes == 0
               ? "ristrettoHashMultiply: dst must be a non-empty Uint8Array"
           : out == NULL || out_bytes != count * ELEMENT_BYTES
@@ -221,17 +214,25 @@ static napi_value hash_multiply(napi_env env, napi_callback_info info) {
   zero_block_absorbed(&after_zero_block);
   unsigned char uniform[UNIFORM_BYTES], hashed[ELEMENT_BYTES];
   double identity = -1;
-  for (size_t i = 0, start = 0; i < count; start = ends[i++]) {
-    expand_message_xmd(&after_zero_block, messages + start, ends[i] - start, &tag, uniform,
+  bool refused = false;
+  for (size_t i = 0, start = 0; i < count; i++) {
+    /* Each offset is read once and checked as it is used (the array could be shared memory). */
+    const size_t end = ends[i];
+    if (end < start || end > message_bytes) {
+      refused = true;
+      break;
+    }
+    expand_message_xmd(&after_zero_block, messages + start, end - start, &tag, uniform,
                        UNIFORM_BYTES);
     sodium.from_hash(hashed, uniform);
     if (sodium.scalarmult(out + ELEMENT_BYTES * i, scalar, hashed) != 0 && identity < 0) {
       identity = (double)i;
     }
+    start = end;
   }
   sodium.memzero(uniform, sizeof uniform);
   sodium.memzero(hashed, sizeof hashed);
-  return index_or_minus_one(env, identity);
+  return refused ? sepal_fail(env, ENDS_REFUSED) : index_or_minus_one(env, identity);
 }
 
 static napi_value multiply(napi_env env, napi_callback_info info) {

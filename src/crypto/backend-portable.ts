@@ -58,9 +58,21 @@ export const portableBackend: CryptoBackend = {
 
   aes256CtrKeystream(key, iv) {
     const counter = iv.slice();
+    // The rest of the last block computed: the next call starts with it, so that calls of any
+    // lengths continue one stream, as OpenSSL's cipher does in backend-node.ts.
+    let spare: Uint8Array = new Uint8Array(0);
     return (byteLength) => {
-      const out = ctr(key, counter).encrypt(new Uint8Array(byteLength));
-      advanceCounter(counter, Math.ceil(byteLength / BLOCK));
+      const out = new Uint8Array(byteLength);
+      const taken = Math.min(spare.length, byteLength);
+      out.set(spare.subarray(0, taken));
+      spare = spare.subarray(taken);
+      if (taken < byteLength) {
+        const blocks = Math.ceil((byteLength - taken) / BLOCK);
+        const fresh = ctr(key, counter).encrypt(new Uint8Array(blocks * BLOCK));
+        advanceCounter(counter, blocks);
+        out.set(fresh.subarray(0, byteLength - taken), taken);
+        spare = fresh.subarray(byteLength - taken);
+      }
       return out;
     };
   },

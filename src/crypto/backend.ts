@@ -41,8 +41,8 @@ export interface CryptoBackend {
   ): Uint8Array;
   /**
    * AES-256-CTR keystream with a 128-bit big-endian counter starting at `iv`. Successive calls of
-   * the returned function continue the stream; each returns the next `byteLength` bytes (a
-   * multiple of 16 except possibly for the last call).
+   * the returned function continue the stream byte by byte; each returns the next `byteLength`
+   * bytes, any number of them.
    */
   aes256CtrKeystream(key: Uint8Array, iv: Uint8Array): (byteLength: number) => Uint8Array;
   /**

@@ -31,7 +31,9 @@ export interface NativeKernels {
    * ristretto255 on the system's libsodium (native/sodium_ristretto.c). ristrettoHashMultiply:
    * scalar · hash_to_ristretto255 of each message (message i is messages[ends[i-1] .. ends[i])),
    * ristrettoMultiply: scalar · each 32-byte point; each returns the index of the first refused
-   * item or -1. expandMessageXmdSha512 fills `out` with RFC 9380's expand_message_xmd (SHA-512).
+   * item or -1. expandMessageXmdSha512 fills `out` (1 to 16,320 bytes) with RFC 9380's
+   * expand_message_xmd (SHA-512) of `message` under `dst` (not empty; longer than 255 bytes, it
+   * is hashed as the RFC says).
    * Absent when no libsodium was found.
    */
   ristrettoHashMultiply?(

@@ -6,7 +6,10 @@ import { backend } from './backend.js';
 import { utf8 } from './bytes.js';
 
 export interface RandomSource {
-  /** Fills `bytes` with random bytes. */
+  /**
+   * Fills `bytes` with the source's next bytes. A source is a byte stream: filling n bytes and
+   * then m gives the same bytes as filling n + m at once (shuffle relies on it).
+   */
   fill(bytes: Uint8Array): void;
 }
 
@@ -50,6 +53,14 @@ export function randomBytes(length: number, random: RandomSource = systemRandom)
   return out;
 }
 
+/**
+ * The word below `bound` that a uniformly random 32-bit `word` gives by rejection sampling (no
+ * modulo bias), or undefined when the word is rejected and another must be drawn.
+ */
+function wordBelow(word: number, bound: number): number | undefined {
+  return word < 2 ** 32 - (2 ** 32 % bound) ? word % bound : undefined;
+}
+
 /** A uniform integer in [0, bound) by rejection sampling (no modulo bias); bound <= 2^32. */
 export function randomBelow(bound: number, random: RandomSource = systemRandom): number {
   if (!Number.isInteger(bound) || bound < 1 || bound > 2 ** 32) {
@@ -57,10 +68,10 @@ export function randomBelow(bound: number, random: RandomSource = systemRandom):
   }
   const word = new Uint32Array(1);
   const bytes = new Uint8Array(word.buffer);
-  const limit = 2 ** 32 - (2 ** 32 % bound);
   for (;;) {
     random.fill(bytes);
-    if ((word[0] as number) < limit) return (word[0] as number) % bound;
+    const value = wordBelow(word[0] as number, bound);
+    if (value !== undefined) return value;
   }
 }
 
@@ -71,17 +82,16 @@ const SHUFFLE_BLOCK = 4096;
  * A uniformly random permutation of `items` (Fisher–Yates), with randomBelow's rejection
  * sampling. The words are drawn in blocks (a call to the source per element cost more than the
  * rest of a 100,000-element shuffle), but never more words than iterations remain, so a shuffle
- * consumes exactly the bytes that one draw per word would: a seeded source gives the same
- * permutation and is left at the same point of its stream.
+ * takes exactly the bytes that one randomBelow per element would. Sources are byte streams (a
+ * fill of n bytes then m gives the bytes one fill of n + m would), so a seeded source gives the
+ * same permutation either way and is left at the same point of its stream.
  */
 export function shuffle<T>(items: readonly T[], random: RandomSource = systemRandom): T[] {
   const out = items.slice();
   let words = new Uint32Array(0);
   let next = 0;
   for (let i = out.length - 1; i > 0; i--) {
-    const bound = i + 1;
-    const limit = 2 ** 32 - (2 ** 32 % bound);
-    let word: number;
+    let j: number | undefined;
     do {
       if (next === words.length) {
         // i iterations remain, and every word is used by one (or rejected): none is wasted.
@@ -89,9 +99,8 @@ export function shuffle<T>(items: readonly T[], random: RandomSource = systemRan
         random.fill(new Uint8Array(words.buffer));
         next = 0;
       }
-      word = words[next++] as number;
-    } while (word >= limit);
-    const j = word % bound;
+      j = wordBelow(words[next++] as number, i + 1);
+    } while (j === undefined);
     [out[i], out[j]] = [out[j] as T, out[i] as T];
   }
   return out;

@@ -283,6 +283,25 @@ describe('native kernels', () => {
         /ristrettoHashMultiply: out/,
       ],
       [
+        call(
+          ristrettoHashMultiply,
+          new Uint8Array(31),
+          new Uint8Array(3),
+          new Uint32Array([3]),
+          dst,
+          out32,
+        ),
+        /ristrettoHashMultiply: scalar must be a Uint8Array of 32 bytes/,
+      ],
+      [
+        call(ristrettoHashMultiply, scalar, 'abc', new Uint32Array([3]), dst, out32),
+        /ristrettoHashMultiply: messages must be a Uint8Array/,
+      ],
+      [
+        call(expandMessageXmdSha512, [1, 2], dst, out32),
+        /expandMessageXmdSha512: message must be a Uint8Array/,
+      ],
+      [
         call(expandMessageXmdSha512, new Uint8Array(3), dst, new Uint8Array(255 * 64 + 1)),
         /expandMessageXmdSha512: out must be a Uint8Array of 1 to 16320 bytes/,
       ],

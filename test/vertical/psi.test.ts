@@ -6,7 +6,7 @@ import { bytesToHex } from '../../src/crypto/bytes.js';
 import { PeerError, VerticalInputError } from '../../src/vertical/errors.js';
 import { decodePsiMessage, encodePsiMessage } from '../../src/vertical/psi/codec.js';
 import { ELEMENT_BYTES, type PsiGroup, randomScalar } from '../../src/vertical/psi/group.js';
-import type { PsiMessage } from '../../src/vertical/psi/messages.js';
+import type { DoubleBlindedSet, PsiMessage } from '../../src/vertical/psi/messages.js';
 import { nobleGroup } from '../../src/vertical/psi/noble-group.js';
 import { PsiParty } from '../../src/vertical/psi/party.js';
 import { simulatePsi } from '../../src/vertical/psi/simulate.js';
@@ -211,6 +211,30 @@ describe('PSI', () => {
       /has 1 points, this party sent 2/,
     );
     assert.deepEqual(await a.receive({ kind: 'double-blinded', points }), []);
+  });
+
+  it('refuses a ragged or repeating double-blinded set and keeps its state', async () => {
+    const [a, b] = [party(['1', '2', '3'], 'alice', 'bob'), party(['2', '3'], 'bob', 'alice')];
+    const [fromA, fromB] = [await a.start(), await b.start()];
+    await a.receive(fromB);
+    const [reply] = await b.receive(fromA);
+    const points = (reply as DoubleBlindedSet).points;
+    const repeating = points.slice();
+    repeating.set(points.subarray(0, ELEMENT_BYTES), 2 * ELEMENT_BYTES);
+    await assert.rejects(
+      a.receive({ kind: 'double-blinded', points: repeating }),
+      (error) =>
+        error instanceof PeerError &&
+        /double-blinded set: point 2 repeats point 0/.test(error.message),
+    );
+    await assert.rejects(
+      a.receive({ kind: 'double-blinded', points: points.subarray(0, 70) }),
+      /double-blinded set: 70 bytes is not a whole number/,
+    );
+    assert.equal(a.result === undefined, true, 'no result from a refused set');
+    // The genuine set is still accepted, and the intersection is right.
+    await a.receive({ kind: 'double-blinded', points });
+    assert.deepEqual(a.result?.ids.slice().sort(), ['2', '3']);
   });
 
   it('refuses malformed bytes on the wire', () => {

@@ -196,11 +196,11 @@ export class PsiParty {
     if (this.ownValues !== undefined) this.fail('a second double-blinded set');
     const fail = (text: string): never => this.fail(text);
     checkWhole(message.points, 'double-blinded set', fail);
-    const values = distinctPoints(message.points, 'double-blinded set', fail);
-    if (values.count !== order.length) {
-      this.fail(`double-blinded set has ${values.count} points, this party sent ${order.length}`);
+    const count = message.points.length / ELEMENT_BYTES;
+    if (count !== order.length) {
+      this.fail(`double-blinded set has ${count} points, this party sent ${order.length}`);
     }
-    this.ownValues = values;
+    this.ownValues = distinctPoints(message.points, 'double-blinded set', fail);
   }
 
   private groupInUse(): Promise<PsiGroup> {

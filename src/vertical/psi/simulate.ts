@@ -21,18 +21,13 @@ export interface PsiSide {
 export interface SimulatePsiOptions {
   /** The group arithmetic both parties use; PsiParty's default unless given. */
   group?: PsiGroup;
-  /**
-   * Times each party's work, in milliseconds; default wall time. A benchmark on a shared machine
-   * can pass a CPU-time clock instead.
-   */
-  clock?: () => number;
 }
 
 export interface SimulatedPsi {
   results: [PsiResult, PsiResult];
   /** Encoded bytes each party sent, [first to second, second to first]. */
   bytes: [number, number];
-  /** Milliseconds each party spent computing, [first, second], by the clock. */
+  /** Milliseconds of wall time each party spent computing, [first, second]. */
   milliseconds: [number, number];
 }
 
@@ -42,7 +37,6 @@ export async function simulatePsi(
   second: PsiSide,
   options: SimulatePsiOptions = {},
 ): Promise<SimulatedPsi> {
-  const clock = options.clock ?? (() => performance.now());
   const sides = [first, second] as const;
   const parties = sides.map(
     (side, i) =>
@@ -56,11 +50,11 @@ export async function simulatePsi(
   const bytes: [number, number] = [0, 0];
   const milliseconds: [number, number] = [0, 0];
   const timed = async <T>(i: 0 | 1, step: () => T | Promise<T>): Promise<T> => {
-    const begin = clock();
+    const begin = performance.now();
     try {
       return await step();
     } finally {
-      milliseconds[i] += clock() - begin;
+      milliseconds[i] += performance.now() - begin;
     }
   };
   // Every message goes through the codec, as it would on a wire; replies are delivered in turn.

@@ -37,18 +37,24 @@ export class SortedPoints {
   /** Positions (indices of points in `points`) in ascending byte order of their points. */
   private readonly order: Uint32Array;
   private readonly keys: Float64Array;
+  private readonly points: Uint8Array;
 
-  /** `points`: whole ELEMENT_BYTES-byte encodings, concatenated; kept, not copied. */
-  constructor(private readonly points: Uint8Array) {
+  /**
+   * `points`: whole ELEMENT_BYTES-byte encodings, concatenated. They are copied: the caller's
+   * buffer may be sent on, or transferred to another thread and detached.
+   */
+  constructor(points: Uint8Array) {
     this.count = points.length / ELEMENT_BYTES;
     if (!Number.isInteger(this.count)) {
       throw new RangeError(`${points.length} bytes is not a whole number of points`);
     }
-    const keys = prefixes(points, this.count);
+    const own = points.slice();
+    const keys = prefixes(own, this.count);
     this.order = new Uint32Array(this.count).map((_, i) => i);
     this.order.sort(
-      (i, j) => (keys[i] as number) - (keys[j] as number) || compareBytes(points, i, points, j),
+      (i, j) => (keys[i] as number) - (keys[j] as number) || compareBytes(own, i, own, j),
     );
+    this.points = own;
     this.keys = keys;
   }
 
@@ -75,9 +81,13 @@ export class SortedPoints {
       const order =
         (this.keys[i] as number) - (other.keys[j] as number) ||
         compareBytes(this.points, i, other.points, j);
-      if (order === 0) common.push(i);
-      if (order <= 0) r++;
-      if (order >= 0) s++;
+      if (order < 0) r++;
+      else if (order > 0) s++;
+      else {
+        common.push(i);
+        r++;
+        s++;
+      }
     }
     return common;
   }

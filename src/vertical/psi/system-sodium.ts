@@ -18,11 +18,17 @@ type Ristretto = Required<
 >;
 
 const encoder = new TextEncoder();
+const MAX_BATCH_BYTES = 0xffffffff;
 
 /** The ids' UTF-8 bytes back to back, and where each ends (as utf8() encodes them). */
 function packed(ids: readonly string[]): { messages: Uint8Array; ends: Uint32Array } {
   // A UTF-16 code unit takes at most 3 bytes of UTF-8 (a surrogate pair, 2 units, takes 4).
-  const messages = new Uint8Array(ids.reduce((bytes, id) => bytes + 3 * id.length, 0));
+  const room = ids.reduce((bytes, id) => bytes + 3 * id.length, 0);
+  if (room > MAX_BATCH_BYTES) {
+    // Offsets are 32-bit; worker-group.ts's chunks stay far below this.
+    throw new RangeError(`ids: a batch holds at most ${MAX_BATCH_BYTES} bytes of UTF-8`);
+  }
+  const messages = new Uint8Array(room);
   const ends = new Uint32Array(ids.length);
   let end = 0;
   ids.forEach((id, i) => {
