@@ -1,0 +1,111 @@
+/**
+ * `node --import tsx bench/psi-alternate.ts <root A> <root B>`: the PSI of two checkouts, run in
+ * alternation on the same machine, so that their ratio is measured under the same load (this
+ * machine's speed drifts by half over an hour). Each run is a fresh process doing one
+ * simulatePsi at BENCH_PSI_IDS ids per side (default 100,000; 80% common) on 2 worker threads,
+ * loaded from that checkout's sources (each needs node_modules and its native addon built).
+ * BENCH_PAIRS (default 3) pairs, A then B.
+ *
+ * Writes bench/results/psi-alternation.json: every run, and per pair the ratio B / A of the
+ * slower party's time (each party's steps have the machine to themselves) and of the wall time
+ * of the whole simulation (both parties sharing the machine); medians over pairs.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface Run {
+  root: string;
+  wallS: number;
+  cpuS: number;
+  partyS: [number, number];
+  common: number;
+}
+
+const ids = Number(process.env.BENCH_PSI_IDS ?? 100_000);
+
+/** One simulatePsi from `root`'s sources, in this process. */
+async function once(root: string): Promise<Run> {
+  const { simulatePsi } = await import(`${root}/src/vertical/psi/simulate.ts`);
+  const { startWorkerGroup } = await import(`${root}/src/vertical/psi/worker-group.ts`);
+  const all = Array.from({ length: Math.round(ids / 0.9) }, (_, i) => `user-${i}`);
+  const group = await startWorkerGroup({ threads: 2 });
+  const cpuS = () => {
+    const usage = process.cpuUsage();
+    return (usage.user + usage.system) / 1e6;
+  };
+  try {
+    const [wall, cpu] = [performance.now(), cpuS()];
+    const run = await simulatePsi(
+      { name: 'first', ids: all.slice(0, ids) },
+      { name: 'second', ids: all.slice(all.length - ids) },
+      { group },
+    );
+    return {
+      root,
+      wallS: (performance.now() - wall) / 1000,
+      cpuS: cpuS() - cpu,
+      partyS: run.milliseconds.map((ms: number) => ms / 1000) as [number, number],
+      common: run.results[0].ids.length,
+    };
+  } finally {
+    await group.close();
+  }
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+const round = (value: number) => Number(value.toFixed(3));
+
+const [mode, ...args] = process.argv.slice(2);
+if (mode === '--once') {
+  console.log(JSON.stringify(await once(resolve(args[0] as string))));
+} else {
+  const roots = [mode, ...args].map((root) => resolve(root ?? ''));
+  if (roots.length !== 2) {
+    throw new Error('usage: node --import tsx bench/psi-alternate.ts <root A> <root B>');
+  }
+  const self = fileURLToPath(import.meta.url);
+  const runOnce = (root: string): Run => {
+    const output = execFileSync(process.execPath, ['--import', 'tsx', self, '--once', root], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    return JSON.parse(output.trim().split('\n').at(-1) as string) as Run;
+  };
+  const pairs: { a: Run; b: Run; slowerParty: number; wall: number }[] = [];
+  for (let p = 0; p < Number(process.env.BENCH_PAIRS ?? 3); p++) {
+    const [a, b] = roots.map(runOnce) as [Run, Run];
+    const pair = {
+      a,
+      b,
+      slowerParty: round(Math.max(...b.partyS) / Math.max(...a.partyS)),
+      wall: round(b.wallS / a.wallS),
+    };
+    console.log(JSON.stringify(pair));
+    pairs.push(pair);
+  }
+  const result = {
+    date: new Date().toISOString(),
+    command: `BENCH_PSI_IDS=${ids} BENCH_PAIRS=${pairs.length} node --import tsx bench/psi-alternate.ts ${roots.join(' ')}`,
+    idsPerSide: ids,
+    medianRatioBOverA: {
+      slowerParty: median(pairs.map((pair) => pair.slowerParty)),
+      wall: median(pairs.map((pair) => pair.wall)),
+      cpu: round(median(pairs.map((pair) => pair.b.cpuS / pair.a.cpuS))),
+    },
+    pairs,
+  };
+  writeFileSync(
+    join(dirname(self), 'results', 'psi-alternation.json'),
+    JSON.stringify(result, null, 2) + '\n',
+  );
+  console.log(result.medianRatioBOverA);
+}
