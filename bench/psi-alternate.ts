@@ -1,19 +1,20 @@
 /**
  * `node --import tsx bench/psi-alternate.ts <root A> <root B>`: the PSI of two checkouts, run in
  * alternation on the same machine, so that their ratio is measured under the same load (this
- * machine's speed drifts by half over an hour). Each run is a fresh process doing one
- * simulatePsi at BENCH_PSI_IDS ids per side (default 100,000; 80% common) on 2 worker threads,
- * loaded from that checkout's sources (each needs node_modules and its native addon built).
- * BENCH_PAIRS (default 3) pairs, A then B.
+ * machine's speed drifts). Each run is a fresh process doing one simulatePsi at BENCH_PSI_IDS ids
+ * per side (default 100,000; 80% common) on 2 worker threads, loaded from that checkout's
+ * sources (each needs node_modules and its native addon built). BENCH_PAIRS (default 3) pairs,
+ * in the order A B, B A, A B, … so that a drift within a pair favours neither.
  *
- * Writes bench/results/psi-alternation.json: every run, and per pair the ratio B / A of the
- * slower party's time (each party's steps have the machine to themselves) and of the wall time
- * of the whole simulation (both parties sharing the machine); medians over pairs.
+ * Writes bench/results/$BENCH_ALTERNATION_OUT (default psi-alternation.json): each checkout's
+ * commit (and whether its tree had changes), every run, and per pair the ratios B / A of the
+ * slower party's time (each party's steps have the machine to themselves), of the wall time of
+ * the whole simulation (both parties sharing the machine) and of its CPU time; medians over pairs.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 interface Run {
   root: string;
@@ -27,9 +28,11 @@ const ids = Number(process.env.BENCH_PSI_IDS ?? 100_000);
 
 /** One simulatePsi from `root`'s sources, in this process. */
 async function once(root: string): Promise<Run> {
-  const { simulatePsi } = await import(`${root}/src/vertical/psi/simulate.ts`);
-  const { startWorkerGroup } = await import(`${root}/src/vertical/psi/worker-group.ts`);
+  const source = (path: string) => pathToFileURL(join(root, 'src', 'vertical', 'psi', path)).href;
+  const { simulatePsi } = await import(source('simulate.ts'));
+  const { startWorkerGroup } = await import(source('worker-group.ts'));
   const all = Array.from({ length: Math.round(ids / 0.9) }, (_, i) => `user-${i}`);
+  const expected = all.length - 2 * (all.length - ids);
   const group = await startWorkerGroup({ threads: 2 });
   const cpuS = () => {
     const usage = process.cpuUsage();
@@ -42,6 +45,9 @@ async function once(root: string): Promise<Run> {
       { name: 'second', ids: all.slice(all.length - ids) },
       { group },
     );
+    if (run.results[0].ids.length !== expected) {
+      throw new Error(`${root}: ${run.results[0].ids.length} common ids, expected ${expected}`);
+    }
     return {
       root,
       wallS: (performance.now() - wall) / 1000,
@@ -63,14 +69,23 @@ const median = (values: number[]) => {
 };
 const round = (value: number) => Number(value.toFixed(3));
 
+/** The checkout's commit, marked when its tree has changes. */
+function commitOf(root: string): string {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' });
+  const head = git('rev-parse', 'HEAD').trim();
+  return git('status', '--porcelain', '--untracked-files=no').trim() === ''
+    ? head
+    : `${head} (with changes)`;
+}
+
+const usage = 'usage: node --import tsx bench/psi-alternate.ts <root A> <root B>';
 const [mode, ...args] = process.argv.slice(2);
 if (mode === '--once') {
-  console.log(JSON.stringify(await once(resolve(args[0] as string))));
+  if (args[0] === undefined) throw new Error(usage);
+  console.log(JSON.stringify(await once(resolve(args[0]))));
 } else {
-  const roots = [mode, ...args].map((root) => resolve(root ?? ''));
-  if (roots.length !== 2) {
-    throw new Error('usage: node --import tsx bench/psi-alternate.ts <root A> <root B>');
-  }
+  const roots = [mode, ...args].filter((root) => root !== undefined).map((root) => resolve(root));
+  if (roots.length !== 2) throw new Error(usage);
   const self = fileURLToPath(import.meta.url);
   const runOnce = (root: string): Run => {
     const output = execFileSync(process.execPath, ['--import', 'tsx', self, '--once', root], {
@@ -80,14 +95,18 @@ if (mode === '--once') {
     });
     return JSON.parse(output.trim().split('\n').at(-1) as string) as Run;
   };
-  const pairs: { a: Run; b: Run; slowerParty: number; wall: number }[] = [];
+  const [rootA, rootB] = roots as [string, string];
+  const pairs: { a: Run; b: Run; slowerParty: number; wall: number; cpu: number }[] = [];
   for (let p = 0; p < Number(process.env.BENCH_PAIRS ?? 3); p++) {
-    const [a, b] = roots.map(runOnce) as [Run, Run];
+    const order = p % 2 === 0 ? [rootA, rootB] : [rootB, rootA];
+    const [first, second] = order.map(runOnce) as [Run, Run];
+    const [a, b] = p % 2 === 0 ? [first, second] : [second, first];
     const pair = {
       a,
       b,
-      slowerParty: round(Math.max(...b.partyS) / Math.max(...a.partyS)),
-      wall: round(b.wallS / a.wallS),
+      slowerParty: Math.max(...b.partyS) / Math.max(...a.partyS),
+      wall: b.wallS / a.wallS,
+      cpu: b.cpuS / a.cpuS,
     };
     console.log(JSON.stringify(pair));
     pairs.push(pair);
@@ -95,16 +114,17 @@ if (mode === '--once') {
   const result = {
     date: new Date().toISOString(),
     command: `BENCH_PSI_IDS=${ids} BENCH_PAIRS=${pairs.length} node --import tsx bench/psi-alternate.ts ${roots.join(' ')}`,
+    commits: { a: commitOf(rootA), b: commitOf(rootB) },
     idsPerSide: ids,
     medianRatioBOverA: {
-      slowerParty: median(pairs.map((pair) => pair.slowerParty)),
-      wall: median(pairs.map((pair) => pair.wall)),
-      cpu: round(median(pairs.map((pair) => pair.b.cpuS / pair.a.cpuS))),
+      slowerParty: round(median(pairs.map((pair) => pair.slowerParty))),
+      wall: round(median(pairs.map((pair) => pair.wall))),
+      cpu: round(median(pairs.map((pair) => pair.cpu))),
     },
     pairs,
   };
   writeFileSync(
-    join(dirname(self), 'results', 'psi-alternation.json'),
+    join(dirname(self), 'results', process.env.BENCH_ALTERNATION_OUT ?? 'psi-alternation.json'),
     JSON.stringify(result, null, 2) + '\n',
   );
   console.log(result.medianRatioBOverA);

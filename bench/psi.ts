@@ -224,7 +224,9 @@ const result = {
       // The machine's speed drifts (it is shared): how far the measured party is above the floor
       // measured in the same run says more about the code than either figure alone.
       slowerPartyOverFloor:
-        atTarget === undefined ? undefined : round(atTarget.slowerPartyS / floorS, 2),
+        atTarget === undefined
+          ? undefined
+          : round(atTarget.slowerPartyS / ((perIdPerParty * TARGET_IDS) / 1e6 / threads), 2),
       note: `one hash-and-multiply and one multiply per id and party, divided over ${threads} cores, nothing else`,
     },
   },
