@@ -235,27 +235,39 @@ static napi_value hash_multiply(napi_env env, napi_callback_info info) {
   return refused ? sepal_fail(env, ENDS_REFUSED) : index_or_minus_one(env, identity);
 }
 
-static napi_value multiply(napi_env env, napi_callback_info info) {
+/* A Uint8Array argument: its data (NULL when the argument is not a Uint8Array) and length. */
+struct bytes {
+  unsigned char *data;
+  size_t length;
+};
+
+/* Reads exactly three arguments as `struct bytes`; false after throwing `usage` otherwise. */
+static bool three_byte_arrays(napi_env env, napi_callback_info info, const char *usage,
+                              struct bytes args[3]) {
   napi_value argv[3];
-  if (!sepal_arguments(env, info, 3, argv,
-                       "ristrettoMultiply(scalar, points, out) takes 3 arguments")) {
+  if (!sepal_arguments(env, info, 3, argv, usage)) return false;
+  for (size_t i = 0; i < 3; i++) args[i].data = bytes_of(env, argv[i], &args[i].length);
+  return true;
+}
+
+static napi_value multiply(napi_env env, napi_callback_info info) {
+  struct bytes args[3];
+  if (!three_byte_arrays(env, info, "ristrettoMultiply(scalar, points, out) takes 3 arguments",
+                         args)) {
     return NULL;
   }
-  size_t scalar_bytes, point_bytes, out_bytes;
-  const unsigned char *scalar = bytes_of(env, argv[0], &scalar_bytes);
-  const unsigned char *points = bytes_of(env, argv[1], &point_bytes);
-  unsigned char *out = bytes_of(env, argv[2], &out_bytes);
-  if (!accepted(env, scalar == NULL || scalar_bytes != SCALAR_BYTES
+  const struct bytes scalar = args[0], points = args[1], out = args[2];
+  if (!accepted(env, scalar.data == NULL || scalar.length != SCALAR_BYTES
                          ? "ristrettoMultiply: scalar must be a Uint8Array of 32 bytes"
-                     : points == NULL || point_bytes % ELEMENT_BYTES != 0
+                     : points.data == NULL || points.length % ELEMENT_BYTES != 0
                          ? "ristrettoMultiply: points must be a Uint8Array of 32-byte encodings"
-                     : out == NULL || out_bytes != point_bytes
+                     : out.data == NULL || out.length != points.length
                          ? "ristrettoMultiply: out must be a Uint8Array as long as points"
                          : NULL)) {
     return NULL;
   }
-  for (size_t at = 0; at < point_bytes; at += ELEMENT_BYTES) {
-    if (sodium.scalarmult(out + at, scalar, points + at) != 0) {
+  for (size_t at = 0; at < points.length; at += ELEMENT_BYTES) {
+    if (sodium.scalarmult(out.data + at, scalar.data, points.data + at) != 0) {
       return index_or_minus_one(env, (double)(at / ELEMENT_BYTES));
     }
   }
@@ -263,28 +275,25 @@ static napi_value multiply(napi_env env, napi_callback_info info) {
 }
 
 static napi_value expand(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  if (!sepal_arguments(env, info, 3, argv,
-                       "expandMessageXmdSha512(message, dst, out) takes 3 arguments")) {
+  struct bytes args[3];
+  if (!three_byte_arrays(env, info, "expandMessageXmdSha512(message, dst, out) takes 3 arguments",
+                         args)) {
     return NULL;
   }
-  size_t message_bytes, dst_bytes, out_bytes;
-  const unsigned char *message = bytes_of(env, argv[0], &message_bytes);
-  const unsigned char *dst = bytes_of(env, argv[1], &dst_bytes);
-  unsigned char *out = bytes_of(env, argv[2], &out_bytes);
-  if (!accepted(env, message == NULL ? "expandMessageXmdSha512: message must be a Uint8Array"
-                     : dst == NULL || dst_bytes == 0
+  const struct bytes message = args[0], dst = args[1], out = args[2];
+  if (!accepted(env, message.data == NULL ? "expandMessageXmdSha512: message must be a Uint8Array"
+                     : dst.data == NULL || dst.length == 0
                          ? "expandMessageXmdSha512: dst must be a non-empty Uint8Array"
-                     : out == NULL || out_bytes == 0 || out_bytes > MAX_EXPANSION
+                     : out.data == NULL || out.length == 0 || out.length > MAX_EXPANSION
                          ? "expandMessageXmdSha512: out must be a Uint8Array of 1 to 16320 bytes"
                          : NULL)) {
     return NULL;
   }
   struct tag tag;
-  tag_of(dst, dst_bytes, &tag);
+  tag_of(dst.data, dst.length, &tag);
   sha512_state after_zero_block;
   zero_block_absorbed(&after_zero_block);
-  expand_message_xmd(&after_zero_block, message, message_bytes, &tag, out, out_bytes);
+  expand_message_xmd(&after_zero_block, message.data, message.length, &tag, out.data, out.length);
   return NULL;
 }
 
