@@ -47,6 +47,7 @@ import { fleetTransport } from '../src/deploy/client/transport.js';
 import { modelJob } from '../src/deploy/model-job.js';
 import { ClientHost } from '../src/fl/client-host.js';
 import { DEFAULT_CONFIG, resolveConfig } from '../src/sim/config.js';
+import { median } from './stats.js';
 
 type Mode = 'plain' | 'confidential';
 const NODES = 10;
@@ -226,14 +227,6 @@ async function run(dir: string, mode: Mode, index: number, port: number): Promis
     loadavg: loadavg(),
   };
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 
 async function main() {
   const repeats = Number(process.env['REPEATS'] ?? 3);

@@ -31,6 +31,7 @@ import { simulatePsi } from '../src/vertical/psi/simulate.js';
 import { systemSodium } from '../src/vertical/psi/system-sodium.js';
 import { groupOf, sodiumGroup } from '../src/vertical/psi/sodium-group.js';
 import { startWorkerGroup } from '../src/vertical/psi/worker-group.js';
+import { median } from './stats.js';
 
 const list = (value: string) => value.split(',').filter(Boolean).map(Number);
 const sizes = list(process.env.BENCH_PSI_SIZES ?? '1000,10000,100000');
@@ -48,13 +49,6 @@ const cpuMs = () => {
   return (usage.user + usage.system) / 1000;
 };
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 const round = (value: number, digits = 1) => Number(value.toFixed(digits));
 
 /** CPU µs per item of `op` over `count` items, median over repeats (after one warm-up). */

@@ -27,6 +27,7 @@ import { FedAvg } from '../src/fl/strategy/fedavg.js';
 import { initialParameters } from '../src/models/architectures.js';
 import { useBackend } from '../src/models/tf.js';
 import { DEFAULT_CONFIG } from '../src/sim/config.js';
+import { median } from './stats.js';
 
 const repeats = Number(process.env['BENCH_REPEATS'] ?? 8);
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 10);
@@ -79,13 +80,6 @@ async function cpuPerRound(secure: boolean): Promise<number> {
   return (used.user + used.system) / 1000 / rounds;
 }
 
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 const loadBefore = loadavg();
