@@ -9,7 +9,8 @@
  *    concurrently); each step uses the worker-thread group on every core, so the wall time of a
  *    party's steps is its time with this machine to itself: what it takes on a host of its own
  *    like this one. Both parties' steps together are the time with both on this one machine.
- * 3. For comparison, the same on one thread (libsodium on the main thread) at the smaller sizes.
+ * 3. For comparison, the same on one thread (libsodium in WebAssembly on the main thread) at the
+ *    smaller sizes.
  *
  * Env: BENCH_PSI_SIZES (ids per side, default 1000,10000,100000), BENCH_PSI_SINGLE_SIZES (sizes
  * also run on one thread, default 1000,10000), BENCH_PSI_THREADS (default availableParallelism),
@@ -28,7 +29,7 @@ import { nativeKernels } from '../src/crypto/native-kernels.js';
 import { PSI_DST, type PsiGroup, randomScalar } from '../src/vertical/psi/group.js';
 import { nobleGroup } from '../src/vertical/psi/noble-group.js';
 import { simulatePsi } from '../src/vertical/psi/simulate.js';
-import { systemSodium } from '../src/vertical/psi/system-sodium.js';
+import { nativeBatches } from '../src/vertical/psi/native-batches.js';
 import { groupOf, sodiumGroup } from '../src/vertical/psi/sodium-group.js';
 import { startWorkerGroup } from '../src/vertical/psi/worker-group.js';
 import { median } from './stats.js';
@@ -81,6 +82,10 @@ const uniform = idBytes.map((id) => expand_message_xmd(id, PSI_DST, 64, sodiumSh
 const blinded = await single.hashAndMultiply(ids, scalar);
 const nobleIds = ids.slice(0, 50);
 const nobleBlinded = blinded.subarray(0, 50 * 32);
+const encodings = uniform.map((u) => sodium.crypto_core_ristretto255_from_hash(u));
+const x25519Natively = nativeKernels?.x25519;
+const hashNatively = nativeKernels?.ristrettoHash;
+const squareNatively = nativeKernels?.fieldSquare25519;
 const operationsMicroseconds = {
   libsodium: {
     'expand_message_xmd (libsodium SHA-512)': await perItem(N, () =>
@@ -92,33 +97,49 @@ const operationsMicroseconds = {
     'from_hash (one-way map, wrapper call)': await perItem(N, () =>
       uniform.map((u) => sodium.crypto_core_ristretto255_from_hash(u)),
     ),
-    'scalarmult (wrapper call)': await perItem(N, () => {
-      for (let i = 0; i < N; i++) {
-        sodium.crypto_scalarmult_ristretto255(scalar, blinded.subarray(i * 32, i * 32 + 32));
-      }
+    // The two ways to multiply an element, in one library under the same load: what the PSI
+    // used until version 2 of its protocol, and what it uses now (group.ts).
+    'ristretto255 scalarmult (wrapper call)': await perItem(N, () =>
+      encodings.map((point) => sodium.crypto_scalarmult_ristretto255(scalar, point)),
+    ),
+    'X25519 (wrapper call)': await perItem(N, () => {
+      for (let i = 0; i < N; i++)
+        sodium.crypto_scalarmult(scalar, blinded.subarray(i * 32, i * 32 + 32));
     }),
     'batch hashAndMultiply, per id': await perItem(N, () => single.hashAndMultiply(ids, scalar)),
-    'batch multiply (decode, multiply, encode), per point': await perItem(N, () =>
-      single.multiply(blinded, scalar),
-    ),
+    'batch multiply, per point': await perItem(N, () => single.multiply(blinded, scalar)),
   },
-  ...(systemSodium !== undefined && {
-    'system libsodium': {
-      ...(expandNatively !== undefined && {
+  ...(nativeBatches !== undefined &&
+    expandNatively !== undefined &&
+    hashNatively !== undefined &&
+    squareNatively !== undefined &&
+    x25519Natively !== undefined && {
+      native: {
         'expand_message_xmd (addon, libsodium SHA-512)': await perItem(N, () => {
           const tag = utf8(PSI_DST);
           const out = new Uint8Array(64);
           for (const id of idBytes) expandNatively(id, tag, out);
         }),
-      }),
-      'batch hashAndMultiply, per id': await perItem(N, () =>
-        systemSodium?.hashAndMultiply(ids, scalar, PSI_DST),
-      ),
-      'batch multiply (decode, multiply, encode), per point': await perItem(N, () =>
-        systemSodium?.multiply(blinded, scalar),
-      ),
-    },
-  }),
+        'hash_to_ristretto255 (addon, libsodium), per id': await perItem(N, () => {
+          const messages = utf8(ids.join(''));
+          const ends = new Uint32Array(ids.length);
+          ids.reduce((end, id, i) => (ends[i] = end + utf8(id).length), 0);
+          hashNatively(messages, ends, utf8(PSI_DST), new Uint8Array(N * 32));
+        }),
+        'square mod p (addon), per value': await perItem(N, () =>
+          squareNatively(blinded, new Uint8Array(blinded.length)),
+        ),
+        'X25519 (addon, OpenSSL), per point': await perItem(N, () =>
+          x25519Natively(scalar, blinded, new Uint8Array(blinded.length)),
+        ),
+        'batch hashAndMultiply, per id': await perItem(N, () =>
+          nativeBatches?.hashAndMultiply(ids, scalar, PSI_DST),
+        ),
+        'batch multiply, per point': await perItem(N, () =>
+          nativeBatches?.multiply(blinded, scalar),
+        ),
+      },
+    }),
   noble: {
     'batch hashAndMultiply, per id': await perItem(50, () =>
       nobleGroup.hashAndMultiply(nobleIds, scalar),
@@ -130,11 +151,10 @@ console.log('group operations (CPU µs):', operationsMicroseconds);
 // A party's floor per id: one hash-and-multiply and one multiply, on the fastest group the worker
 // threads run here. Measured again after the worker-thread runs, since this shared machine's
 // speed drifts; the floor is the mean of the two.
-const fastest = operationsMicroseconds['system libsodium'] ?? operationsMicroseconds.libsodium;
+const fastest = operationsMicroseconds.native ?? operationsMicroseconds.libsodium;
 const floorAtStart =
-  fastest['batch hashAndMultiply, per id'] +
-  fastest['batch multiply (decode, multiply, encode), per point'];
-const floorGroup: PsiGroup = systemSodium === undefined ? single : groupOf(systemSodium);
+  fastest['batch hashAndMultiply, per id'] + fastest['batch multiply, per point'];
+const floorGroup: PsiGroup = nativeBatches === undefined ? single : groupOf(nativeBatches);
 const measureFloor = async () =>
   (await perItem(N, () => floorGroup.hashAndMultiply(ids, scalar, PSI_DST))) +
   (await perItem(N, () => floorGroup.multiply(blinded, scalar)));
@@ -250,10 +270,10 @@ const table = (title: string, data: typeof rows) => [
 const md = [
   '# PSI benchmark',
   '',
-  `\`${result.command}\`, ${result.date}, ${result.machine.cpus} × ${result.machine.cores}, Node ${result.machine.node}, libsodium-wrappers (WebAssembly) ${result.machine.libsodium}; the system libsodium is the distribution's (Debian 12: 1.0.18). Load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${result.machine.loadAverage.after.map((l) => l.toFixed(2)).join(' ')}. Medians of ${repeats}. The two parties run in one process, taking turns.`,
+  `\`${result.command}\`, ${result.date}, ${result.machine.cpus} × ${result.machine.cores}, Node ${result.machine.node}, libsodium-wrappers (WebAssembly) ${result.machine.libsodium}; the native group hashes on the distribution's libsodium (Debian 12: 1.0.18) and runs X25519 on Node's OpenSSL. Load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${result.machine.loadAverage.after.map((l) => l.toFixed(2)).join(' ')}. Medians of ${repeats}. The two parties run in one process, taking turns.`,
   '',
   ...table(rows[0]?.group ?? `libsodium on ${threads} worker threads`, rows),
-  ...table('libsodium on the main thread', singleRows),
+  ...table('libsodium (WebAssembly) on the main thread', singleRows),
   '### Group operations (CPU µs per call, one thread)',
   '',
   '| operation | µs |',

@@ -1,7 +1,7 @@
 /*
  * Sepal's native addon (Node-API, so one build serves every Node version of the same ABI): the
  * module initializer and the argument helpers of the kernel files. See secagg_kernels.c,
- * x25519.c and sodium_ristretto.c for what it computes and why.
+ * x25519.c, sodium_ristretto.c and field25519.c for what it computes and why.
  */
 #include "addon.h"
 
@@ -55,7 +55,7 @@ bool sepal_export(napi_env env, napi_value exports, const char *name, napi_callb
 
 NAPI_MODULE_INIT() {
   if (!sepal_register_secagg_kernels(env, exports) || !sepal_register_x25519(env, exports) ||
-      !sepal_register_sodium_ristretto(env, exports)) {
+      !sepal_register_sodium_ristretto(env, exports) || !sepal_register_field25519(env, exports)) {
     return NULL;
   }
   return exports;

@@ -33,5 +33,6 @@ bool sepal_export(napi_env env, napi_value exports, const char *name, napi_callb
 bool sepal_register_secagg_kernels(napi_env env, napi_value exports);
 bool sepal_register_x25519(napi_env env, napi_value exports);
 bool sepal_register_sodium_ristretto(napi_env env, napi_value exports);
+bool sepal_register_field25519(napi_env env, napi_value exports);
 
 #endif

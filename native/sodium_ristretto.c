@@ -1,23 +1,17 @@
 /*
- * The PSI group's batch operations on ristretto255 (RFC 9496) through the system's libsodium,
- * the same C library that src/vertical/psi/sodium-group.ts runs compiled to WebAssembly: natively
- * its scalar multiplication takes about half the time.
+ * RFC 9380's hash_to_ristretto255 for batches of ids, on the system's libsodium, the same C
+ * library that src/vertical/psi/sodium-group.ts runs compiled to WebAssembly. The PSI hashes
+ * every id with it before blinding (src/vertical/psi/group.ts).
  *
  * libsodium is opened at load time (dlopen), not linked: the addon builds without its headers and
  * loads where it is missing, and these functions are then simply not exported (callers keep the
  * WebAssembly build). Debian ships it as libsodium23. The prototypes below are libsodium's
  * documented, stable API.
  *
- * ristrettoHashMultiply(scalar: Uint8Array, messages: Uint8Array, ends: Uint32Array,
- *                       dst: Uint8Array, out: Uint8Array)
- *   Message i is messages[ends[i-1] .. ends[i]) (from 0 for i = 0). For each, out receives
- *   scalar · hash_to_ristretto255(message, dst) (RFC 9380 Appendix B: expand_message_xmd with
- *   SHA-512 to 64 bytes, then the one-way map). Returns the index of the first product that is
- *   the identity, or -1.
- * ristrettoMultiply(scalar: Uint8Array, points: Uint8Array, out: Uint8Array)
- *   scalar · P for each 32-byte encoding P. Returns the index of the first point refused
- *   (not a canonical encoding, or a product that is the identity), or -1.
- * ristrettoIsValidPoint(point: Uint8Array): boolean
+ * ristrettoHash(messages: Uint8Array, ends: Uint32Array, dst: Uint8Array, out: Uint8Array)
+ *   Message i is messages[ends[i-1] .. ends[i]) (from 0 for i = 0). For each, out receives the
+ *   encoding of hash_to_ristretto255(message, dst) (RFC 9380 Appendix B: expand_message_xmd with
+ *   SHA-512 to 64 bytes, then RFC 9496's one-way map).
  * expandMessageXmdSha512(message: Uint8Array, dst: Uint8Array, out: Uint8Array)
  *   RFC 9380 §5.3.1's expand_message_xmd with SHA-512 into out (1 to 255 · 64 bytes), dst not
  *   empty: the expansion the hash above runs, exported so that it can be checked against the
@@ -25,9 +19,7 @@
  *
  * expand_message_xmd runs here, over libsodium's SHA-512, rather than in JavaScript: at 100,000
  * ids the per-call overhead of hashing from JavaScript cost more than the one-way map itself.
- *
- * The scalar is read in place; each id's expansion and mapped point are wiped here. libsodium's
- * own stack copies of the scalar are its business (it does not wipe all of them).
+ * Each id's expansion is wiped here.
  */
 #include "addon.h"
 
@@ -36,7 +28,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#define SCALAR_BYTES 32
 #define ELEMENT_BYTES 32
 #define UNIFORM_BYTES 64
 #define SHA512_BYTES 64
@@ -53,8 +44,6 @@ typedef struct {
 
 static struct {
   int (*from_hash)(unsigned char *p, const unsigned char *r);
-  int (*scalarmult)(unsigned char *q, const unsigned char *n, const unsigned char *p);
-  int (*is_valid_point)(const unsigned char *p);
   void (*memzero)(void *pnt, size_t len);
   int (*sha512_init)(sha512_state *state);
   int (*sha512_update)(sha512_state *state, const unsigned char *in, unsigned long long inlen);
@@ -71,16 +60,14 @@ static bool open_sodium(void) {
     if (library == NULL) continue;
     int (*init)(void) = (int (*)(void))dlsym(library, "sodium_init");
     sodium.from_hash = dlsym(library, "crypto_core_ristretto255_from_hash");
-    sodium.scalarmult = dlsym(library, "crypto_scalarmult_ristretto255");
-    sodium.is_valid_point = dlsym(library, "crypto_core_ristretto255_is_valid_point");
     sodium.memzero = dlsym(library, "sodium_memzero");
     sodium.sha512_init = dlsym(library, "crypto_hash_sha512_init");
     sodium.sha512_update = dlsym(library, "crypto_hash_sha512_update");
     sodium.sha512_final = dlsym(library, "crypto_hash_sha512_final");
     sodium.sha512_statebytes = dlsym(library, "crypto_hash_sha512_statebytes");
     /* sodium_init: 0 on first initialization, 1 when already done, -1 on failure. */
-    if (init != NULL && sodium.from_hash != NULL && sodium.scalarmult != NULL &&
-        sodium.is_valid_point != NULL && sodium.memzero != NULL && sodium.sha512_init != NULL &&
+    if (init != NULL && sodium.from_hash != NULL && sodium.memzero != NULL &&
+        sodium.sha512_init != NULL &&
         sodium.sha512_update != NULL && sodium.sha512_final != NULL &&
         sodium.sha512_statebytes != NULL && sodium.sha512_statebytes() == sizeof(sha512_state) &&
         init() >= 0) {
@@ -164,11 +151,6 @@ static void expand_message_xmd(const sha512_state *after_zero_block, const unsig
   sodium.memzero(&state, sizeof state);
 }
 
-static napi_value index_or_minus_one(napi_env env, double index) {
-  napi_value result;
-  return napi_create_double(env, index, &result) == napi_ok ? result : NULL;
-}
-
 static unsigned char *bytes_of(napi_env env, napi_value value, size_t *length) {
   return sepal_typed_array(env, value, napi_uint8_array, length);
 }
@@ -180,40 +162,33 @@ static bool accepted(napi_env env, const char *refused) {
 }
 
 static const char ENDS_REFUSED[] =
-    "ristrettoHashMultiply: ends must be a Uint32Array of nondecreasing offsets into messages";
+    "ristrettoHash: ends must be a Uint32Array of nondecreasing offsets into messages";
 
-static napi_value hash_multiply(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  if (!sepal_arguments(
-          env, info, 5, argv,
-          "ristrettoHashMultiply(scalar, messages, ends, dst, out) takes 5 arguments")) {
+static napi_value hash(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!sepal_arguments(env, info, 4, argv,
+                       "ristrettoHash(messages, ends, dst, out) takes 4 arguments")) {
     return NULL;
   }
-  size_t scalar_bytes, message_bytes, count, dst_bytes, out_bytes;
-  const unsigned char *scalar = bytes_of(env, argv[0], &scalar_bytes);
-  const unsigned char *messages = bytes_of(env, argv[1], &message_bytes);
-  const uint32_t *ends = sepal_typed_array(env, argv[2], napi_uint32_array, &count);
-  const unsigned char *dst = bytes_of(env, argv[3], &dst_bytes);
-  unsigned char *out = bytes_of(env, argv[4], &out_bytes);
-  if (!accepted(
-          env,
-          scalar == NULL || scalar_bytes != SCALAR_BYTES
-              ? "ristrettoHashMultiply: scalar must be a Uint8Array of 32 bytes"
-          : messages == NULL ? "ristrettoHashMultiply: messages must be a Uint8Array"
-          : ends == NULL ? ENDS_REFUSED
-          : dst == NULL || dst_bytes == 0
-              ? "ristrettoHashMultiply: dst must be a non-empty Uint8Array"
-          : out == NULL || out_bytes != count * ELEMENT_BYTES
-              ? "ristrettoHashMultiply: out must be a Uint8Array of 32 bytes per message"
-              : NULL)) {
+  size_t message_bytes, count, dst_bytes, out_bytes;
+  const unsigned char *messages = bytes_of(env, argv[0], &message_bytes);
+  const uint32_t *ends = sepal_typed_array(env, argv[1], napi_uint32_array, &count);
+  const unsigned char *dst = bytes_of(env, argv[2], &dst_bytes);
+  unsigned char *out = bytes_of(env, argv[3], &out_bytes);
+  if (!accepted(env, messages == NULL ? "ristrettoHash: messages must be a Uint8Array"
+                     : ends == NULL   ? ENDS_REFUSED
+                     : dst == NULL || dst_bytes == 0
+                         ? "ristrettoHash: dst must be a non-empty Uint8Array"
+                     : out == NULL || out_bytes != count * ELEMENT_BYTES
+                         ? "ristrettoHash: out must be a Uint8Array of 32 bytes per message"
+                         : NULL)) {
     return NULL;
   }
   struct tag tag;
   tag_of(dst, dst_bytes, &tag);
   sha512_state after_zero_block;
   zero_block_absorbed(&after_zero_block);
-  unsigned char uniform[UNIFORM_BYTES], hashed[ELEMENT_BYTES];
-  double identity = -1;
+  unsigned char uniform[UNIFORM_BYTES];
   bool refused = false;
   for (size_t i = 0, start = 0; i < count; i++) {
     /* Each offset is read once and checked as it is used (the array could be shared memory). */
@@ -224,92 +199,37 @@ static napi_value hash_multiply(napi_env env, napi_callback_info info) {
     }
     expand_message_xmd(&after_zero_block, messages + start, end - start, &tag, uniform,
                        UNIFORM_BYTES);
-    sodium.from_hash(hashed, uniform);
-    if (sodium.scalarmult(out + ELEMENT_BYTES * i, scalar, hashed) != 0 && identity < 0) {
-      identity = (double)i;
-    }
+    sodium.from_hash(out + ELEMENT_BYTES * i, uniform);
     start = end;
   }
   sodium.memzero(uniform, sizeof uniform);
-  sodium.memzero(hashed, sizeof hashed);
-  return refused ? sepal_fail(env, ENDS_REFUSED) : index_or_minus_one(env, identity);
-}
-
-/* A Uint8Array argument: its data (NULL when the argument is not a Uint8Array) and length. */
-struct bytes {
-  unsigned char *data;
-  size_t length;
-};
-
-/* Reads exactly three arguments as `struct bytes`; false after throwing `usage` otherwise. */
-static bool three_byte_arrays(napi_env env, napi_callback_info info, const char *usage,
-                              struct bytes args[3]) {
-  napi_value argv[3];
-  if (!sepal_arguments(env, info, 3, argv, usage)) return false;
-  for (size_t i = 0; i < 3; i++) args[i].data = bytes_of(env, argv[i], &args[i].length);
-  return true;
-}
-
-static napi_value multiply(napi_env env, napi_callback_info info) {
-  struct bytes args[3];
-  if (!three_byte_arrays(env, info, "ristrettoMultiply(scalar, points, out) takes 3 arguments",
-                         args)) {
-    return NULL;
-  }
-  const struct bytes scalar = args[0], points = args[1], out = args[2];
-  if (!accepted(env, scalar.data == NULL || scalar.length != SCALAR_BYTES
-                         ? "ristrettoMultiply: scalar must be a Uint8Array of 32 bytes"
-                     : points.data == NULL || points.length % ELEMENT_BYTES != 0
-                         ? "ristrettoMultiply: points must be a Uint8Array of 32-byte encodings"
-                     : out.data == NULL || out.length != points.length
-                         ? "ristrettoMultiply: out must be a Uint8Array as long as points"
-                         : NULL)) {
-    return NULL;
-  }
-  for (size_t at = 0; at < points.length; at += ELEMENT_BYTES) {
-    if (sodium.scalarmult(out.data + at, scalar.data, points.data + at) != 0) {
-      return index_or_minus_one(env, (double)(at / ELEMENT_BYTES));
-    }
-  }
-  return index_or_minus_one(env, -1);
+  return refused ? sepal_fail(env, ENDS_REFUSED) : NULL;
 }
 
 static napi_value expand(napi_env env, napi_callback_info info) {
-  struct bytes args[3];
-  if (!three_byte_arrays(env, info, "expandMessageXmdSha512(message, dst, out) takes 3 arguments",
-                         args)) {
+  napi_value argv[3];
+  if (!sepal_arguments(env, info, 3, argv,
+                       "expandMessageXmdSha512(message, dst, out) takes 3 arguments")) {
     return NULL;
   }
-  const struct bytes message = args[0], dst = args[1], out = args[2];
-  if (!accepted(env, message.data == NULL ? "expandMessageXmdSha512: message must be a Uint8Array"
-                     : dst.data == NULL || dst.length == 0
+  size_t message_bytes, dst_bytes, out_bytes;
+  const unsigned char *message = bytes_of(env, argv[0], &message_bytes);
+  const unsigned char *dst = bytes_of(env, argv[1], &dst_bytes);
+  unsigned char *out = bytes_of(env, argv[2], &out_bytes);
+  if (!accepted(env, message == NULL ? "expandMessageXmdSha512: message must be a Uint8Array"
+                     : dst == NULL || dst_bytes == 0
                          ? "expandMessageXmdSha512: dst must be a non-empty Uint8Array"
-                     : out.data == NULL || out.length == 0 || out.length > MAX_EXPANSION
+                     : out == NULL || out_bytes == 0 || out_bytes > MAX_EXPANSION
                          ? "expandMessageXmdSha512: out must be a Uint8Array of 1 to 16320 bytes"
                          : NULL)) {
     return NULL;
   }
   struct tag tag;
-  tag_of(dst.data, dst.length, &tag);
+  tag_of(dst, dst_bytes, &tag);
   sha512_state after_zero_block;
   zero_block_absorbed(&after_zero_block);
-  expand_message_xmd(&after_zero_block, message.data, message.length, &tag, out.data, out.length);
+  expand_message_xmd(&after_zero_block, message, message_bytes, &tag, out, out_bytes);
   return NULL;
-}
-
-static napi_value is_valid_point(napi_env env, napi_callback_info info) {
-  size_t bytes;
-  napi_value argv[1];
-  if (!sepal_arguments(env, info, 1, argv, "ristrettoIsValidPoint(point) takes 1 argument")) {
-    return NULL;
-  }
-  const unsigned char *point = sepal_typed_array(env, argv[0], napi_uint8_array, &bytes);
-  if (point == NULL || bytes != ELEMENT_BYTES) {
-    return sepal_fail(env, "ristrettoIsValidPoint: point must be a Uint8Array of 32 bytes");
-  }
-  napi_value result;
-  return napi_get_boolean(env, sodium.is_valid_point(point) == 1, &result) == napi_ok ? result
-                                                                                      : NULL;
 }
 
 static bool opened;
@@ -319,8 +239,6 @@ bool sepal_register_sodium_ristretto(napi_env env, napi_value exports) {
   /* Every worker thread that loads the addon registers it; libsodium is opened once. */
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, open_once);
-  return !opened || (sepal_export(env, exports, "ristrettoHashMultiply", hash_multiply) &&
-                     sepal_export(env, exports, "ristrettoMultiply", multiply) &&
-                     sepal_export(env, exports, "ristrettoIsValidPoint", is_valid_point) &&
+  return !opened || (sepal_export(env, exports, "ristrettoHash", hash) &&
                      sepal_export(env, exports, "expandMessageXmdSha512", expand));
 }

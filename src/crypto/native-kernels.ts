@@ -28,24 +28,19 @@ export interface NativeKernels {
    */
   x25519?(scalar: Uint8Array, points: Uint8Array, out: Uint8Array): number;
   /**
-   * ristretto255 on the system's libsodium (native/sodium_ristretto.c). ristrettoHashMultiply:
-   * scalar · hash_to_ristretto255 of each message (message i is messages[ends[i-1] .. ends[i])),
-   * ristrettoMultiply: scalar · each 32-byte point; each returns the index of the first refused
-   * item or -1. expandMessageXmdSha512 fills `out` (1 to 16,320 bytes) with RFC 9380's
+   * hash_to_ristretto255 on the system's libsodium (native/sodium_ristretto.c): the encoding of
+   * the hash of each message under `dst` (message i is messages[ends[i-1] .. ends[i])) into
+   * `out`, 32 bytes each. expandMessageXmdSha512 fills `out` (1 to 16,320 bytes) with RFC 9380's
    * expand_message_xmd (SHA-512) of `message` under `dst` (not empty; longer than 255 bytes, it
-   * is hashed as the RFC says).
-   * Absent when no libsodium was found.
+   * is hashed as the RFC says). Both absent when no libsodium was found.
    */
-  ristrettoHashMultiply?(
-    scalar: Uint8Array,
-    messages: Uint8Array,
-    ends: Uint32Array,
-    dst: Uint8Array,
-    out: Uint8Array,
-  ): number;
-  ristrettoMultiply?(scalar: Uint8Array, points: Uint8Array, out: Uint8Array): number;
-  ristrettoIsValidPoint?(point: Uint8Array): boolean;
+  ristrettoHash?(messages: Uint8Array, ends: Uint32Array, dst: Uint8Array, out: Uint8Array): void;
   expandMessageXmdSha512?(message: Uint8Array, dst: Uint8Array, out: Uint8Array): void;
+  /**
+   * Each 32-byte little-endian number of `values` squared modulo 2^255 - 19, fully reduced, into
+   * `out` (as long; may be `values`), in constant time (native/field25519.c).
+   */
+  fieldSquare25519?(values: Uint8Array, out: Uint8Array): void;
 }
 
 const ADDON = 'native/build/Release/sepal_native.node';

@@ -2,10 +2,20 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { seededRandom } from '../../src/crypto/random.js';
-import { bytesToHex } from '../../src/crypto/bytes.js';
+import { ristretto255_hasher } from '@noble/curves/ed25519.js';
+import { invert } from '@noble/curves/abstract/modular.js';
+import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
+import { bytesToHex, utf8 } from '../../src/crypto/bytes.js';
 import { PeerError, VerticalInputError } from '../../src/vertical/errors.js';
 import { decodePsiMessage, encodePsiMessage } from '../../src/vertical/psi/codec.js';
-import { ELEMENT_BYTES, type PsiGroup, randomScalar } from '../../src/vertical/psi/group.js';
+import {
+  ELEMENT_BYTES,
+  FIELD_PRIME,
+  PSI_DST,
+  type PsiGroup,
+  randomScalar,
+  squareModPrime,
+} from '../../src/vertical/psi/group.js';
 import type { DoubleBlindedSet, PsiMessage } from '../../src/vertical/psi/messages.js';
 import { nobleGroup } from '../../src/vertical/psi/noble-group.js';
 import { PsiParty } from '../../src/vertical/psi/party.js';
@@ -39,9 +49,11 @@ async function transcript(aIds: string[], bIds: string[], group?: PsiGroup): Pro
   return sent.map(bytesToHex);
 }
 
-/** H(id) unblinded: the id times the scalar 1. */
-const ONE = new Uint8Array(32).fill(0).map((_, i) => (i === 0 ? 1 : 0));
-const hashToGroup = async (id: string) => nobleGroup.hashAndMultiply([id], ONE);
+/** What a leak of `id` could look like: its hash's encoding and the u-coordinate made of it. */
+function hashesOf(id: string): Uint8Array[] {
+  const encoding = ristretto255_hasher.hashToCurve(utf8(id), { DST: PSI_DST }).toBytes();
+  return [encoding, squareModPrime(encoding)];
+}
 
 let workers: WorkerGroup;
 before(async () => (workers = await startWorkerGroup({ threads: 2 })));
@@ -78,12 +90,10 @@ describe('PSI', () => {
     );
   });
 
-  it('messages carry only group elements: no id, its bytes or its hash', async () => {
+  it('messages carry only blinded values: no id, its bytes or its hash', async () => {
     const ids = ['patient-0001', 'patient-0002', 'patient-0003'];
     const sent = await transcript(ids, ['patient-0002', 'patient-0004']);
-    const needles = await Promise.all(
-      ids.flatMap((id) => [Promise.resolve(new TextEncoder().encode(id)), hashToGroup(id)]),
-    );
+    const needles = ids.flatMap((id) => [utf8(id), ...hashesOf(id)]);
     const wire = sent.join('|');
     for (const needle of needles) assert.ok(!wire.includes(bytesToHex(needle)));
     // Each message is the protobuf envelope (tag + length) around whole points, nothing else.
@@ -174,7 +184,7 @@ describe('PSI', () => {
     );
   });
 
-  it('refuses invalid, identity, repeated and ragged points, naming the peer, and keeps its state', async () => {
+  it('refuses invalid, small-order, repeated and ragged points, naming the peer, and keeps its state', async () => {
     const b = party(['1', '2'], 'bob', 'alice');
     const valid = (await party(['p', 'q'], 'alice', 'bob').start()).points;
     const withPoint = (point: Uint8Array) => {
@@ -183,10 +193,14 @@ describe('PSI', () => {
       return points;
     };
     const nonCanonical = new Uint8Array(ELEMENT_BYTES).fill(0xff); // not reduced mod p
+    // The same element in disguise: 1/u is the u-coordinate of the point plus (0, 0), of order 2.
+    const u = bytesToNumberLE(valid.subarray(0, ELEMENT_BYTES));
+    const disguised = numberToBytesLE(invert(u, FIELD_PRIME), ELEMENT_BYTES);
     const cases: [Uint8Array, RegExp][] = [
-      [withPoint(nonCanonical), /point 1 is not a canonical ristretto255 encoding/],
-      [withPoint(new Uint8Array(ELEMENT_BYTES)), /point 1 is the identity element/],
+      [withPoint(nonCanonical), /point 1 is not a canonical u-coordinate/],
+      [withPoint(new Uint8Array(ELEMENT_BYTES)), /point 1 is of small order/],
       [withPoint(valid.subarray(0, ELEMENT_BYTES)), /point 1 repeats point 0/],
+      [withPoint(disguised), /point 1 repeats point 0/],
       [valid.subarray(0, 40), /40 bytes is not a whole number/],
     ];
     for (const [points, pattern] of cases) {
@@ -247,10 +261,12 @@ describe('PSI', () => {
   });
 
   it('hashes with the Sepal domain separation tag, deterministically', async () => {
-    const [a, a2, b] = await Promise.all(['a', 'a', 'b'].map(hashToGroup));
+    const scalar = randomScalar(seededRandom(9, 'dst'));
+    const blind = (id: string, dst?: string) => nobleGroup.hashAndMultiply([id], scalar, dst);
+    const [a, a2, b] = await Promise.all(['a', 'a', 'b'].map((id) => blind(id)));
     assert.deepEqual(a, a2);
     assert.notDeepEqual(a, b);
-    const other = await nobleGroup.hashAndMultiply(['a'], ONE, 'ANOTHER-DST');
-    assert.notDeepEqual(a, other);
+    assert.deepEqual(await blind('a', PSI_DST), a);
+    assert.notDeepEqual(await blind('a', 'ANOTHER-DST'), a);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * The two PSI messages. Both carry only encoded group elements, concatenated, ELEMENT_BYTES each:
- * no id, hash of an id or count of anything else ever leaves a party.
+ * The two PSI messages. Both carry only u-coordinates of blinded group elements (group.ts),
+ * concatenated, ELEMENT_BYTES each: no id, hash of an id or count of anything else ever leaves a
+ * party.
  */
 
 /** The sender's ids, hashed to the group and blinded by its secret scalar, in a random order. */

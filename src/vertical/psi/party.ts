@@ -2,7 +2,8 @@
  * One party of two-party ECDH-PSI (Meadows 1986; Huberman, Franklin, Hogg 1999) as a sans-I/O
  * state machine: `start()` gives the message to send first, `receive(message)` the replies.
  *
- * With H the hash to ristretto255 and a, b the parties' secret scalars:
+ * With H the hash to ristretto255 and a, b the parties' secret scalars (group.ts: every value
+ * sent is the u-coordinate of a group element, which stands for the element up to sign):
  *   1. each party sends its blinded set {a·H(x)} (resp. {b·H(y)}) in a uniformly random order;
  *   2. each multiplies the set it received by its own scalar and sends it back in the order
  *      received: A gets {b·a·H(x)} aligned with its own shuffled order, B gets {a·b·H(y)};
@@ -176,7 +177,8 @@ export class PsiParty {
         if (error instanceof InvalidPointError) this.fail(`blinded set: ${error.message}`);
         throw error;
       }
-      // b·P = b·P' exactly when P = P' (b is invertible), so the products show repeats.
+      // Products are equal exactly when the points are, up to sign and small-order parts (b is
+      // invertible), so they show repeats, disguised ones included.
       this.peerValues = distinctPoints(points, 'blinded set', fail);
       this.dropScalarWhenDone();
       return { kind: 'double-blinded', points };
@@ -186,9 +188,8 @@ export class PsiParty {
   }
 
   /**
-   * Double-blinded points are compared as bytes, never multiplied, so they are not decoded: a
-   * peer sending a junk encoding gains nothing it could not get by sending a valid non-matching
-   * point, and decoding 100,000 of them would cost seconds.
+   * Double-blinded values are compared as bytes, never multiplied, so they are not checked: a
+   * peer sending junk gains nothing it could not get by sending valid non-matching values.
    */
   private recordOwnValues(message: DoubleBlindedSet): void {
     const { order } = this;

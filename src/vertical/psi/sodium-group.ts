@@ -1,13 +1,15 @@
 /**
  * The PSI group on libsodium (libsodium-wrappers-sumo: the C library compiled to WebAssembly):
  * `crypto_core_ristretto255_from_hash` is RFC 9496's one-way map and
- * `crypto_scalarmult_ristretto255` decodes (refusing non-canonical encodings), multiplies with a
- * constant-time ladder, and encodes. Runs wherever WebAssembly does.
+ * `crypto_scalarmult_curve25519` is X25519, a constant-time ladder. Runs wherever WebAssembly
+ * does.
  *
  * hash_to_ristretto255 (RFC 9380 Appendix B) is expand_message_xmd(SHA-512) to 64 bytes followed
  * by the one-way map: @noble/curves' expand_message_xmd (the same code nobleGroup runs) over
  * libsodium's SHA-512, which measured 3x faster here than noble's own SHA-512 and 2x faster than
- * node:crypto's per-call hashing of such short messages.
+ * node:crypto's per-call hashing of such short messages. The encoding's square (group.ts) is
+ * computed with BigInts, as noble computes everything: not constant-time, which JavaScript cannot
+ * promise; the native group squares in constant time (native/field25519.c).
  *
  * Batches work in the module's memory directly, through the raw functions that
  * libsodium-wrappers exposes as `.libsodium`: one allocation per batch instead of several per
@@ -20,11 +22,12 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { utf8 } from '../../crypto/bytes.js';
 import {
   checkBatch,
+  checkPeerPoints,
   ELEMENT_BYTES,
-  InvalidPointError,
   PSI_DST,
   type PsiGroup,
   SCALAR_BYTES,
+  squareModPrime,
 } from './group.js';
 
 /** The raw libsodium functions used here (pointers are byte offsets into HEAPU8). */
@@ -34,16 +37,15 @@ interface SodiumWasm {
   _malloc(bytes: number): number;
   _free(pointer: number): void;
   _crypto_core_ristretto255_from_hash(out: number, uniform: number): number;
-  _crypto_scalarmult_ristretto255(out: number, scalar: number, point: number): number;
-  _crypto_core_ristretto255_is_valid_point(point: number): number;
+  /** X25519; -1 when the product is zero (a point of small order). */
+  _crypto_scalarmult_curve25519(out: number, scalar: number, point: number): number;
 }
 
 const REQUIRED = [
   '_malloc',
   '_free',
   '_crypto_core_ristretto255_from_hash',
-  '_crypto_scalarmult_ristretto255',
-  '_crypto_core_ristretto255_is_valid_point',
+  '_crypto_scalarmult_curve25519',
 ] as const;
 
 const UNIFORM_BYTES = 64;
@@ -94,6 +96,15 @@ function withRegion<T>(
   }
 }
 
+/** X25519 of the scalar at `scalar` with the point at `point` into `out`, in module memory. */
+function x25519At(wasm: SodiumWasm, out: number, scalar: number, point: number): void {
+  if (wasm._crypto_scalarmult_curve25519(out, scalar, point) !== 0) {
+    // Unreachable: checkPeerPoints refused every point of small order, and H(id) is one only if
+    // it is the identity (probability 2^-252).
+    throw new Error('libsodium: an X25519 product is zero');
+  }
+}
+
 /** Synchronous core of `hashAndMultiply`. */
 function hashAndMultiplySync(
   wasm: SodiumWasm,
@@ -102,20 +113,19 @@ function hashAndMultiplySync(
   dst: string,
 ): Uint8Array {
   checkBatch(undefined, scalar);
-  // Layout after the scalar: one 64-byte uniform string, one point H(id), then the outputs.
+  // Layout after the scalar: one 64-byte uniform string, one u-coordinate, then the outputs.
   return withRegion(wasm, scalar, UNIFORM_BYTES + ELEMENT_BYTES * (1 + ids.length), (base) => {
     const uniform = base + SCALAR_BYTES;
-    const hashed = uniform + UNIFORM_BYTES;
-    const out = hashed + ELEMENT_BYTES;
+    const point = uniform + UNIFORM_BYTES;
+    const out = point + ELEMENT_BYTES;
     ids.forEach((id, i) => {
       // May allocate inside the module (and grow its memory): read HEAPU8 afresh.
       const bytes = expand_message_xmd(utf8(id), dst, UNIFORM_BYTES, sodiumSha512);
       wasm.HEAPU8.set(bytes, uniform);
-      wasm._crypto_core_ristretto255_from_hash(hashed, uniform);
-      if (wasm._crypto_scalarmult_ristretto255(out + i * ELEMENT_BYTES, base, hashed) !== 0) {
-        // Only if H(id)·k were the identity: probability 2^-252 for a scalar in [1, order).
-        throw new Error('libsodium: k·H(id) is the identity');
-      }
+      wasm._crypto_core_ristretto255_from_hash(point, uniform);
+      const encoding = wasm.HEAPU8.subarray(point, point + ELEMENT_BYTES);
+      wasm.HEAPU8.set(squareModPrime(encoding), point);
+      x25519At(wasm, out + i * ELEMENT_BYTES, base, point);
     });
     return wasm.HEAPU8.slice(out, out + ids.length * ELEMENT_BYTES);
   });
@@ -124,21 +134,13 @@ function hashAndMultiplySync(
 /** Synchronous core of `multiply`; throws InvalidPointError for the first refused point. */
 function multiplySync(wasm: SodiumWasm, points: Uint8Array, scalar: Uint8Array): Uint8Array {
   checkBatch(points, scalar);
+  checkPeerPoints(points);
   return withRegion(wasm, scalar, 2 * points.length, (base) => {
     const input = base + SCALAR_BYTES;
     const out = input + points.length;
     wasm.HEAPU8.set(points, input);
-    for (let i = 0; i < points.length / ELEMENT_BYTES; i++) {
-      const point = input + i * ELEMENT_BYTES;
-      // -1 when the encoding is refused or the product is the identity, which for k in
-      // [1, order) in a prime-order group means the point was the identity.
-      if (wasm._crypto_scalarmult_ristretto255(out + i * ELEMENT_BYTES, base, point) !== 0) {
-        const valid = wasm._crypto_core_ristretto255_is_valid_point(point) === 1;
-        throw new InvalidPointError(
-          i,
-          valid ? 'the identity element' : 'not a canonical ristretto255 encoding',
-        );
-      }
+    for (let at = 0; at < points.length; at += ELEMENT_BYTES) {
+      x25519At(wasm, out + at, base, input + at);
     }
     return wasm.HEAPU8.slice(out, out + points.length);
   });
@@ -148,14 +150,14 @@ function multiplySync(wasm: SodiumWasm, points: Uint8Array, scalar: Uint8Array):
  * The group's batch operations on one thread, synchronous: what `sodiumGroup()` and the worker
  * threads of worker-group.ts run. `multiply` throws InvalidPointError for the first refused point.
  */
-export interface RistrettoBatches {
+export interface PsiBatches {
   readonly name: string;
   hashAndMultiply(ids: readonly string[], scalar: Uint8Array, dst: string): Uint8Array;
   multiply(points: Uint8Array, scalar: Uint8Array): Uint8Array;
 }
 
 /** libsodium compiled to WebAssembly. */
-export function wasmBatches(wasm: SodiumWasm): RistrettoBatches {
+export function wasmBatches(wasm: SodiumWasm): PsiBatches {
   return {
     name: 'libsodium',
     hashAndMultiply: (ids, scalar, dst) => hashAndMultiplySync(wasm, ids, scalar, dst),
@@ -164,7 +166,7 @@ export function wasmBatches(wasm: SodiumWasm): RistrettoBatches {
 }
 
 /** A PsiGroup computing on the calling thread with `batches`. */
-export function groupOf(batches: RistrettoBatches): PsiGroup {
+export function groupOf(batches: PsiBatches): PsiGroup {
   return {
     name: batches.name,
     hashAndMultiply: async (ids, scalar, dst = PSI_DST) =>

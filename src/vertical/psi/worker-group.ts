@@ -1,6 +1,6 @@
 /**
- * The PSI group's Node-only fast path: libsodium on worker threads, natively where the system has
- * it (system-sodium.ts), else compiled to WebAssembly (sodium-group.ts).
+ * The PSI group's Node-only fast path: its batches on worker threads, native where the addon can
+ * (native-batches.ts), else libsodium compiled to WebAssembly (sodium-group.ts).
  * Every point is independent of the others, so a batch is cut into contiguous chunks, the chunks
  * run on all workers at once, and the answers are put back in order: the bytes are exactly those
  * of the single-threaded group (tested).
@@ -68,8 +68,7 @@ export async function startWorkerGroup(options: WorkerGroupOptions = {}): Promis
     modules: [moduleBeside(import.meta.url, 'worker-handlers')],
     size: threads,
   });
-  // The workers say which group they compute with: the system's libsodium if their addon found
-  // it, else WebAssembly.
+  // The workers say which group they compute with: native if their addon can, else WebAssembly.
   const engine = await pool.run<string>(ENGINE, {}, { label: 'which group' });
   return {
     name: `${engine} on ${threads} worker thread${threads === 1 ? '' : 's'}`,

@@ -1,14 +1,14 @@
 /**
  * The PSI's tasks for the worker threads of worker-group.ts (a WorkerPool handler module, see
  * src/runtime/task-protocol.ts): each worker runs the group's batches on the chunks it is sent,
- * on the system's libsodium when the addon found it (system-sodium.ts), else on libsodium in
- * WebAssembly (loaded once per worker). Each task's copy of the scalar is wiped when done.
+ * natively when the addon can (native-batches.ts), else on libsodium in WebAssembly (loaded once
+ * per worker). Each task's copy of the scalar is wiped when done.
  */
 import type { HandlerTable, TaskReply } from '../../runtime/task-protocol.js';
 import { zeroize } from '../../crypto/bytes.js';
 import { InvalidPointError } from './group.js';
 import { loadSodium, wasmBatches } from './sodium-group.js';
-import { systemSodium } from './system-sodium.js';
+import { nativeBatches } from './native-batches.js';
 
 export interface HashAndMultiplyTask {
   readonly ids: readonly string[];
@@ -28,7 +28,7 @@ export type MultiplyOutcome =
 
 export const HASH_AND_MULTIPLY = 'psi.hash-and-multiply';
 export const MULTIPLY = 'psi.multiply';
-/** Names the group the worker computes with (the system's libsodium or WebAssembly). */
+/** Names the group the worker computes with (native or WebAssembly). */
 export const ENGINE = 'psi.engine';
 
 const reply = <R>(value: R, bytes: Uint8Array): TaskReply<R> => ({
@@ -37,7 +37,7 @@ const reply = <R>(value: R, bytes: Uint8Array): TaskReply<R> => ({
 });
 
 export async function createHandlers(): Promise<HandlerTable> {
-  const batches = systemSodium ?? wasmBatches(await loadSodium());
+  const batches = nativeBatches ?? wasmBatches(await loadSodium());
   return {
     [ENGINE]: () => ({ value: batches.name }),
     [HASH_AND_MULTIPLY]: (task: HashAndMultiplyTask) => {
