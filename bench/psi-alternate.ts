@@ -15,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { commitOf } from './commit.js';
 import { median } from './stats.js';
 
 interface Run {
@@ -62,15 +63,6 @@ async function once(root: string): Promise<Run> {
 }
 
 const round = (value: number) => Number(value.toFixed(3));
-
-/** The checkout's commit, marked when its tree has changes. */
-function commitOf(root: string): string {
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' });
-  const head = git('rev-parse', 'HEAD').trim();
-  return git('status', '--porcelain', '--untracked-files=no').trim() === ''
-    ? head
-    : `${head} (with changes)`;
-}
 
 const usage = 'usage: node --import tsx bench/psi-alternate.ts <root A> <root B>';
 const [mode, ...args] = process.argv.slice(2);

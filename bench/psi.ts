@@ -32,6 +32,7 @@ import { simulatePsi } from '../src/vertical/psi/simulate.js';
 import { nativeBatches } from '../src/vertical/psi/native-batches.js';
 import { groupOf, sodiumGroup } from '../src/vertical/psi/sodium-group.js';
 import { startWorkerGroup } from '../src/vertical/psi/worker-group.js';
+import { commitOf } from './commit.js';
 import { median } from './stats.js';
 
 const list = (value: string) => value.split(',').filter(Boolean).map(Number);
@@ -220,6 +221,7 @@ const atTarget = rows.find((row) => row.idsPerSide === TARGET_IDS);
 const floorS = round((perIdPerParty * TARGET_IDS) / 1e6 / threads, 1);
 const result = {
   date: new Date().toISOString(),
+  commit: commitOf(),
   command: `BENCH_PSI_SIZES=${sizes.join(',')} BENCH_PSI_SINGLE_SIZES=${singleSizes.join(',')} BENCH_PSI_THREADS=${threads} BENCH_REPEATS=${repeats} node --import tsx bench/psi.ts`,
   machine: {
     cpus: cpus()[0]?.model,

@@ -8,15 +8,27 @@
  *
  * fieldSquare25519(values: Uint8Array, out: Uint8Array)
  *   values holds n 32-byte little-endian numbers (any, below 2^256); out (as long; it may be the
- *   same array) receives each one's square modulo p, fully reduced, little-endian.
+ *   same array) receives each one's square modulo p, fully reduced, little-endian. The stack
+ *   copies of a value and its square are wiped.
  */
 #include "addon.h"
 
 #include <stdint.h>
+#include <string.h>
+
+/* The limbs need 64 x 64 -> 128-bit products; without them (32-bit targets) the function is not
+ * exported and src/vertical/psi/native-batches.ts leaves the PSI to WebAssembly. */
+#ifdef __SIZEOF_INT128__
 
 #define FIELD_BYTES 32
 
 typedef unsigned __int128 uint128_t;
+
+/* memset through a volatile pointer, which the compiler may not drop as a dead store. */
+static void wipe(void *bytes, size_t length) {
+  static void *(*const volatile set)(void *, int, size_t) = memset;
+  set(bytes, 0, length);
+}
 
 static uint64_t load64_le(const uint8_t *bytes) {
   uint64_t word = 0;
@@ -85,6 +97,9 @@ static void square_mod_p(uint8_t out[FIELD_BYTES], const uint8_t in[FIELD_BYTES]
   for (int i = 0; i < 4; i++) {
     store64_le(out + 8 * i, (plus19[i] & at_least_p) | (r[i] & ~at_least_p));
   }
+  wipe(a, sizeof a);
+  wipe(r, sizeof r);
+  wipe(plus19, sizeof plus19);
 }
 
 static napi_value field_square(napi_env env, napi_callback_info info) {
@@ -106,6 +121,7 @@ static napi_value field_square(napi_env env, napi_callback_info info) {
     uint8_t value[FIELD_BYTES];
     for (size_t i = 0; i < FIELD_BYTES; i++) value[i] = values[at + i];
     square_mod_p(out + at, value);
+    wipe(value, sizeof value);
   }
   return NULL;
 }
@@ -113,3 +129,13 @@ static napi_value field_square(napi_env env, napi_callback_info info) {
 bool sepal_register_field25519(napi_env env, napi_value exports) {
   return sepal_export(env, exports, "fieldSquare25519", field_square);
 }
+
+#else
+
+bool sepal_register_field25519(napi_env env, napi_value exports) {
+  (void)env;
+  (void)exports;
+  return true;
+}
+
+#endif

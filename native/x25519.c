@@ -2,7 +2,8 @@
  * X25519 (RFC 7748) in batches, computed by OpenSSL's own implementation: the function behind
  * node:crypto's diffieHellman, called without the EVP key objects around it. Importing each
  * peer's 32-byte key into a KeyObject costs node:crypto more than the multiplication itself; a
- * SecAgg client agrees keys with each of its neighbours every round.
+ * SecAgg client agrees keys with each of its neighbours every round, and a PSI party multiplies
+ * two X25519 points per id (src/vertical/psi/group.ts).
  *
  * OpenSSL's public API offers X25519 only through EVP_PKEY objects. Node links OpenSSL statically
  * and exports all of its symbols, the internal `ossl_x25519` (OpenSSL 3.x) included. It is looked

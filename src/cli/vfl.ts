@@ -12,8 +12,9 @@ const HELP = `Usage: sepal vfl [options]
 
 Vertical federated learning on Fashion-MNIST, in one process: a passive party holds the left 14
 pixel columns of its images, an active party the right 14 columns and the labels; 80% of the
-ids are common. PSI (ECDH over ristretto255, by X25519) aligns them, split learning trains across the cut
-layer, and the same network trained centrally on the intersection gives the baseline.
+ids are common. PSI (ECDH over ristretto255, blinded with X25519) aligns them, split learning
+trains across the cut layer, and the same network trained centrally on the intersection gives
+the baseline.
 
 Options:
 ${EXAMPLE_HELP}

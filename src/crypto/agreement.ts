@@ -1,6 +1,6 @@
 /** X25519 key pairs and key agreement, with the raw secret always passed through HKDF-SHA256. */
 import { backend } from './backend.js';
-import { bytesToHex, zeroize } from './bytes.js';
+import { hexToBytes, zeroize } from './bytes.js';
 import { systemRandom, type RandomSource } from './random.js';
 
 export const X25519_KEY_BYTES = 32;
@@ -50,15 +50,19 @@ const SMALL_ORDER_KEYS = [
   'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
   'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
   'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-];
+].map(hexToBytes);
 
 /**
- * Whether a public key has small order, without an agreement: lets a server refuse such a key
- * when it arrives instead of letting every neighbour fail on it later.
+ * Whether a public key (or any X25519 input u) has small order, without an agreement: lets a
+ * server refuse such a key when it arrives instead of letting every neighbour fail on it later.
+ * Compares bytes in place, without copying: the PSI checks 100,000 values a batch with it.
  */
 export function isSmallOrderKey(publicKey: Uint8Array): boolean {
   if (publicKey.length !== X25519_KEY_BYTES) return false;
-  const canonical = publicKey.slice();
-  canonical[31] = (canonical[31] as number) & 0x7f;
-  return SMALL_ORDER_KEYS.includes(bytesToHex(canonical));
+  return SMALL_ORDER_KEYS.some((key) => {
+    for (let i = 0; i < X25519_KEY_BYTES - 1; i++) {
+      if (publicKey[i] !== key[i]) return false;
+    }
+    return ((publicKey[31] as number) & 0x7f) === key[31];
+  });
 }

@@ -1,13 +1,15 @@
 /**
- * Node only: the native secure-aggregation kernels (native/secagg_kernels.c), when they were built.
+ * Node only: Sepal's native addon (native/), when it was built.
  *
- * The addon adds AES-256-CTR mask streams to a vector through OpenSSL without allocating a
- * buffer per keystream chunk, which node:crypto cannot avoid, and adds masked vectors without
- * copying them in and out of WebAssembly memory; a server's unmask stage runs about twice as fast
- * with it. It also quantizes a client's update in one pass, and multiplies X25519 points through
- * OpenSSL without wrapping each key in a KeyObject. `npm install` builds it (scripts/build-native.mjs); where no compiler is available it
- * is absent and the JavaScript paths, which compute the same words, take over. SEPAL_NATIVE=0
- * ignores it.
+ * For secure aggregation it adds AES-256-CTR mask streams to a vector through OpenSSL without
+ * allocating a buffer per keystream chunk, which node:crypto cannot avoid, and adds masked
+ * vectors without copying them in and out of WebAssembly memory; a server's unmask stage runs
+ * about twice as fast with it. It also quantizes a client's update in one pass, and multiplies
+ * X25519 points through OpenSSL without wrapping each key in a KeyObject, which SecAgg's key
+ * agreement and the PSI both use. For the PSI it also hashes ids onto ristretto255 on the
+ * system's libsodium and squares modulo 2^255 - 19. `npm install` builds it
+ * (scripts/build-native.mjs); where no compiler is available it is absent and the JavaScript and
+ * WebAssembly paths, which compute the same bytes, take over. SEPAL_NATIVE=0 ignores it.
  */
 import { existsSync } from 'node:fs';
 import type { WeightedLevels } from './backend.js';

@@ -16,6 +16,7 @@ import { createSplitModel } from '../../src/vertical/split/model.js';
 import { PassiveParty } from '../../src/vertical/split/passive.js';
 import { BatchSchedule } from '../../src/vertical/split/schedule.js';
 import { tf } from '../../src/vertical/split/tf.js';
+import { PROTOCOL_VERSION } from '../../src/vertical/net/plan.js';
 
 export const PLAN: RunPlan = { batchSize: 8, epochs: 2, scheduleSeed: '7', embeddingWidth: 3 };
 const ARCH = { passiveInputs: 4, activeInputs: 5, embedding: 3, hidden: 6, classes: 3 };
@@ -101,7 +102,7 @@ export function rawClient(serving: Serving): Client<typeof pb.VerticalService> {
 
 /** Opens a session and runs PSI over `client`; returns the session and the passive party. */
 export async function openAndAlign(client: Client<typeof pb.VerticalService>) {
-  const { session } = await client.open({ protocol: 1, plan: PLAN });
+  const { session } = await client.open({ protocol: PROTOCOL_VERSION, plan: PLAN });
   const psi = new PsiEndpoint(passiveIds, 'passive', 'active');
   let outgoing = await psi.start();
   while (outgoing.length > 0) {

@@ -20,6 +20,7 @@ import { ActiveClient } from '../../src/vertical/net/client.js';
 import type { Channel } from '../../src/vertical/net/channel.js';
 import { PeerGoneError } from '../../src/vertical/net/errors.js';
 import { PassiveRun } from '../../src/vertical/net/passive-run.js';
+import { PROTOCOL_VERSION } from '../../src/vertical/net/plan.js';
 import { PsiEndpoint } from '../../src/vertical/net/psi-endpoint.js';
 import { decodeSplitMessage, encodeSplitMessage } from '../../src/vertical/split/codec.js';
 import {
@@ -134,18 +135,19 @@ describe('vertical parties over the network', () => {
     try {
       const client = rawClient(serving);
       await refusedWith(
-        client.open({ protocol: 1, plan: { ...PLAN, batchSize: 16 } }),
+        client.open({ protocol: PROTOCOL_VERSION, plan: { ...PLAN, batchSize: 16 } }),
         Code.FailedPrecondition,
         /plan: batchSize is 16 at the peer, 8 here/,
       );
-      await refusedWith(
-        client.open({ protocol: 2, plan: PLAN }),
-        Code.InvalidArgument,
-        /protocol 2/,
-      );
-      await client.open({ protocol: 1, plan: PLAN });
+      // A peer still on version 1, whose PSI values could never match ours.
       await refusedWith(
         client.open({ protocol: 1, plan: PLAN }),
+        Code.InvalidArgument,
+        /protocol 1, this party speaks 2/,
+      );
+      await client.open({ protocol: PROTOCOL_VERSION, plan: PLAN });
+      await refusedWith(
+        client.open({ protocol: PROTOCOL_VERSION, plan: PLAN }),
         Code.AlreadyExists,
         /already has a session/,
       );
@@ -160,7 +162,7 @@ describe('vertical parties over the network', () => {
     const serving = await serve(session, { kind: 'insecure' });
     try {
       const client = rawClient(serving);
-      const { session: id } = await client.open({ protocol: 1, plan: PLAN });
+      const { session: id } = await client.open({ protocol: PROTOCOL_VERSION, plan: PLAN });
       const blinded = await new PsiEndpoint(passiveIds, 'passive', 'active').start();
       const first = await client.psi({ session: id, messages: blinded });
       const again = await client.psi({ session: id, messages: blinded });
@@ -199,12 +201,17 @@ describe('vertical parties over the network', () => {
       const client = (name: string) =>
         new ActiveClient(serving.url, node(name), { maxMessageBytes: 1 << 20, peer: 'active' });
       await assert.rejects(
-        client('stranger').call('open', { protocol: 1, plan: PLAN }, 'session id', 5000),
+        client('stranger').call(
+          'open',
+          { protocol: PROTOCOL_VERSION, plan: PLAN },
+          'session id',
+          5000,
+        ),
         /refused the call for session id: key .* is not on the allow-list/,
       );
       const { session: id } = await client('passive').call(
         'open',
-        { protocol: 1, plan: PLAN },
+        { protocol: PROTOCOL_VERSION, plan: PLAN },
         'session id',
         5000,
       );

@@ -18,14 +18,14 @@ import { nativeKernels } from '../../src/crypto/native-kernels.js';
 import { seededRandom } from '../../src/crypto/random.js';
 import {
   ELEMENT_BYTES,
-  FIELD_PRIME,
   InvalidPointError,
   PSI_DST,
   type PsiGroup,
   randomScalar,
   type Scalar,
 } from '../../src/vertical/psi/group.js';
-import { nativeBatches } from '../../src/vertical/psi/native-batches.js';
+import { squareModPrime } from '../../src/vertical/psi/field25519.js';
+import { batchesOn, nativeBatches } from '../../src/vertical/psi/native-batches.js';
 import { nobleGroup } from '../../src/vertical/psi/noble-group.js';
 import { groupOf, sodiumGroup } from '../../src/vertical/psi/sodium-group.js';
 import { startWorkerGroup, type WorkerGroup } from '../../src/vertical/psi/worker-group.js';
@@ -85,7 +85,7 @@ const ONE_WAY_MAP_COLLISION = '304282791023b73128d277bdcb5c7746ef2eac08dde9f2983
 // u-coordinates every implementation refuses: not below p (p itself, p + 1, 2^255 - 1, and
 // RFC 7748 §5.2's second input u, whose top bit is set), and the five of small order (RFC 7748
 // §7; cr.yp.to/ecdh.html#validate), which X25519 sends to zero.
-const P = FIELD_PRIME;
+const P = 2n ** 255n - 19n;
 const le = (value: bigint) => bytesToHex(numberToBytesLE(value, 32));
 const NOT_CANONICAL = [
   le(P),
@@ -285,40 +285,72 @@ describe('PSI group: hash_to_ristretto255', () => {
   });
 });
 
-describe("PSI group: the addon's squaring modulo 2^255 - 19", () => {
-  const square = nativeKernels?.fieldSquare25519;
-  const check = (values: bigint[]) => {
-    const bytes = h(values.map(le).join(''));
-    const out = new Uint8Array(bytes.length);
-    square?.(bytes, out);
-    square?.(bytes, bytes); // in place, the way the native group calls it
-    assert.deepEqual(bytes, out);
-    values.forEach((value, i) => {
-      assert.equal(bytesToHex(out.subarray(32 * i, 32 * (i + 1))), le((value * value) % P));
+// Both squarings: the addon's, in C, and the portable groups', in JavaScript.
+const squarings: [
+  name: string,
+  square: ((values: Uint8Array, out: Uint8Array) => void) | undefined,
+][] = [
+  ['addon', nativeKernels?.fieldSquare25519],
+  [
+    'field25519.ts',
+    (values, out) => {
+      for (let at = 0; at < values.length; at += 32) {
+        squareModPrime(values.subarray(at, at + 32), out.subarray(at, at + 32));
+      }
+    },
+  ],
+];
+
+for (const [name, square] of squarings) {
+  describe(`PSI group: squaring modulo 2^255 - 19 (${name})`, () => {
+    const check = (values: bigint[]) => {
+      const bytes = h(values.map(le).join(''));
+      const out = new Uint8Array(bytes.length);
+      square?.(bytes, out);
+      square?.(bytes, bytes); // in place, the way the groups call it
+      assert.deepEqual(bytes, out);
+      values.forEach((value, i) => {
+        assert.equal(bytesToHex(out.subarray(32 * i, 32 * (i + 1))), le((value * value) % P));
+      });
+    };
+
+    it('squares the edge cases: around p, 2^255 and 2^256, and the largest carries', (t) => {
+      if (square === undefined) return t.diagnostic('no addon here');
+      const edges = [0n, 1n, 2n, 19n, P - 1n, P, P + 1n, 2n ** 255n - 1n, 2n ** 255n];
+      const roots = [2n ** 128n, (P + 1n) / 2n, 2n ** 256n - 1n, 2n ** 256n - 2n, 2n ** 64n - 1n];
+      // The same with the top bit set: inputs that are not field elements are squared too.
+      const high = edges.filter((e) => e < 2n ** 255n).map((e) => e + 2n ** 255n);
+      // Squares just below and above multiples of p, where the final subtraction decides.
+      const nearMultiples = [1n, 2n, 3n].flatMap((k) => {
+        const root = sqrtFloor(k * P);
+        return [root - 1n, root, root + 1n];
+      });
+      check([...edges, ...roots, ...high, ...nearMultiples]);
     });
-  };
 
-  it('squares the edge cases: around p, 2^255 and 2^256, and the largest carries', (t) => {
-    if (square === undefined) return t.diagnostic('no addon here');
-    const edges = [0n, 1n, 2n, 19n, P - 1n, P, P + 1n, 2n ** 255n - 1n, 2n ** 255n];
-    const roots = [2n ** 128n, (P + 1n) / 2n, 2n ** 256n - 1n, 2n ** 256n - 2n, 2n ** 64n - 1n];
-    // The same with the top bit set: inputs that are not field elements are squared too.
-    const high = edges.filter((e) => e < 2n ** 255n).map((e) => e + 2n ** 255n);
-    check([...edges, ...roots, ...high]);
+    it('squares any 32-byte number, as BigInts do (property)', (t) => {
+      if (square === undefined) return t.diagnostic('no addon here');
+      fc.assert(
+        fc.property(
+          fc.array(fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }), { minLength: 1, maxLength: 20 }),
+          check,
+        ),
+        { numRuns: 100 * RUNS },
+      );
+    });
   });
+}
 
-  it('squares any 32-byte number, as BigInts do (property)', (t) => {
-    if (square === undefined) return t.diagnostic('no addon here');
-    fc.assert(
-      fc.property(
-        fc.array(fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }), { minLength: 1, maxLength: 20 }),
-        check,
-      ),
-      { numRuns: 100 * RUNS },
-    );
-  });
+/** ⌊√n⌋ by Newton's method. */
+function sqrtFloor(n: bigint): bigint {
+  let x = n;
+  for (let y = (x + 1n) / 2n; y < x; y = (x + n / x) / 2n) x = y;
+  return x;
+}
 
+describe("PSI group: the addon's squaring, its arguments", () => {
   it('refuses ragged or mismatched arrays, naming them', (t) => {
+    const square = nativeKernels?.fieldSquare25519;
     if (square === undefined) return t.diagnostic('no addon here');
     const call =
       (...args: unknown[]) =>
@@ -470,6 +502,16 @@ describe('PSI group implementations', () => {
     );
   });
 
+  it('refuse exactly the u-coordinates libsodium itself finds of small order', () => {
+    // Independently of group.ts's list: X25519 by libsodium (WebAssembly) refuses a zero product.
+    const scalar = randomScalar(seededRandom(6, 'small'));
+    for (const u of SMALL_ORDER) {
+      assert.throws(() => sodium.crypto_scalarmult(scalar, h(u)), Error, u);
+    }
+    for (const u of [2n, 9n, P - 2n])
+      assert.doesNotThrow(() => sodium.crypto_scalarmult(scalar, h(le(u))));
+  });
+
   it('refuse u-coordinates that are not canonical or are of small order, naming the point', async () => {
     const scalar = randomScalar(seededRandom(1, 'bad'));
     const good = bytesToHex(await nobleGroup.hashAndMultiply(['x'], scalar));
@@ -518,6 +560,36 @@ describe('PSI group implementations', () => {
   });
 });
 
+describe('PSI native batches', () => {
+  it('wipe the ids and their hashes after a batch, whether it succeeds or fails', (t) => {
+    const { ristrettoHash, fieldSquare25519, x25519 } = nativeKernels ?? {};
+    if (!ristrettoHash || !fieldSquare25519 || !x25519) return t.diagnostic('no native group here');
+    for (const failing of [false, true]) {
+      const seen: Uint8Array[] = [];
+      const batches = batchesOn({
+        ristrettoHash: (messages, ends, dst, out) => {
+          seen.push(messages, out);
+          ristrettoHash(messages, ends, dst, out);
+        },
+        fieldSquare25519,
+        x25519: (scalar, points, out) => {
+          assert.ok(
+            seen.every((bytes) => bytes.some((byte) => byte !== 0)),
+            'not wiped early',
+          );
+          if (failing) throw new Error('X25519 failed');
+          return x25519(scalar, points, out);
+        },
+      });
+      const run = () => batches.hashAndMultiply(['alice', 'bob'], randomScalar(), PSI_DST);
+      if (failing) assert.throws(run, /X25519 failed/);
+      else assert.equal(run().length, 2 * ELEMENT_BYTES);
+      assert.equal(seen.length, 2);
+      for (const bytes of seen) assert.ok(bytes.every((byte) => byte === 0));
+    }
+  });
+});
+
 describe('PSI worker handlers', () => {
   it('wipe their copy of the scalar, whether the batch succeeds or is refused', async () => {
     const handlers = await createHandlers();
@@ -525,7 +597,8 @@ describe('PSI worker handlers', () => {
     const good = await nobleGroup.hashAndMultiply(['x'], randomScalar());
     for (const points of [good, new Uint8Array(ELEMENT_BYTES)]) {
       const scalar = randomScalar();
-      multiply({ points, scalar });
+      if (points === good) multiply({ points, scalar });
+      else assert.throws(() => multiply({ points, scalar }), InvalidPointError);
       assert.ok(scalar.every((byte) => byte === 0));
     }
   });

@@ -9,7 +9,11 @@ import * as pb from '../../gen/sepal/vertical/v1/vertical_pb.js';
 import { PeerError } from '../errors.js';
 import { PlanMismatchError } from './errors.js';
 
-export const PROTOCOL_VERSION = 1;
+/**
+ * 2 since the PSI sends X25519 u-coordinates (src/vertical/psi/group.ts); a version-1 peer sends
+ * ristretto255 encodings, which would align nothing, so it is refused at Open instead.
+ */
+export const PROTOCOL_VERSION = 2;
 
 export interface RunPlan {
   batchSize: number;

@@ -23,17 +23,20 @@
  *   H(x) = ±H(y). For x ≠ y that has probability 2/ℓ (ℓ ≈ 2^252) under the random-oracle model
  *   of RFC 9380's hash, so equal values mean equal ids, as with whole points.
  * - Security: a u-value is a function of a group element, so anything computed from the u-values
- *   could be computed from the elements themselves: DDH in ristretto255 hides the ids outside the
- *   intersection as it does for whole elements. c is one of 2^251 multiples of 8, distinct
- *   modulo ℓ, so a blinding key is uniform on just under half of Z/ℓ, as in every X25519 key
- *   exchange.
+ *   could be computed from the elements themselves. What hides the ids outside the intersection
+ *   is DDH in ristretto255 with exponents drawn as X25519 draws them: c is one of 2^251
+ *   multiples of 8, distinct modulo ℓ, so uniform on just under half of Z/ℓ. That is the
+ *   assumption every X25519 key exchange rests on, rather than DDH with uniform exponents.
  * - Peer input. A u-value from a peer is refused when it is not canonical (not below p, so equal
  *   values are equal bytes) or is one of the five u-coordinates of small order (on the curve or
- *   its twist), which X25519 sends to zero: only the identity maps to one, and an honest party
- *   never sends it. Other values are accepted unchecked, as X25519 accepts them: a value on the quadratic twist yields a product on the twist, which matches no
- *   value of the curve and, because Curve25519 is twist-secure (RFC 7748 §7) and c is a
- *   multiple of 4, tells the peer nothing about c. Such a peer only loses ids from its own
- *   result, as it could by sending random points.
+ *   its twist), which X25519 sends to zero. Among ristretto255 elements only the identity has
+ *   such a u-coordinate (0), and an honest party never sends it. Other values are accepted
+ *   unchecked, as X25519 accepts them. A value on the quadratic twist yields a product on the
+ *   twist, which matches no value of the curve. The product determines c modulo the twist's
+ *   large prime order only through a discrete logarithm of about 2^126 work (Curve25519 is
+ *   twist-secure, RFC 7748 §7; c is a multiple of 4, the twist's cofactor), so it reveals
+ *   nothing computable about c. Such a peer only loses ids from its own result, as it could by
+ *   sending random points.
  *
  * Every value the group returns is a canonical 32-byte little-endian u-coordinate, so equal
  * values are equal bytes, which is how the protocol compares them.
@@ -50,16 +53,13 @@
  *   WebAssembly) on Node worker threads, the Node-only fast path.
  */
 import { type RandomSource, systemRandom } from '../../crypto/random.js';
-import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
+import { isSmallOrderKey } from '../../crypto/agreement.js';
 
 /** Bytes of one u-coordinate (RFC 7748 §5: little-endian). */
 export const ELEMENT_BYTES = 32;
 
 /** Bytes of an X25519 scalar (RFC 7748 §5: little-endian, clamped by X25519 itself). */
 export const SCALAR_BYTES = 32;
-
-/** The field prime of Curve25519, 2^255 - 19. */
-export const FIELD_PRIME = 2n ** 255n - 19n;
 
 /**
  * RFC 9380 §3.1 domain separation tag: application, protocol version, suite. Two deployments that
@@ -126,26 +126,16 @@ export function checkBatch(points: Uint8Array | undefined, scalar: Scalar): void
 }
 
 /**
- * The u-coordinates of small order (RFC 7748 §7; cr.yp.to/ecdh.html#validate): 0, 1, p - 1 and
- * the two of order 8, as little-endian bytes. X25519 sends exactly these canonical values to zero.
- */
-const SMALL_ORDER = [
-  0n,
-  1n,
-  FIELD_PRIME - 1n,
-  325606250916557431795983626356110631294008115727848805560023387167927233504n,
-  39382357235489614581723060781553021112529911719440698176882885853963445705823n,
-].map((u) => numberToBytesLE(u, ELEMENT_BYTES));
-
-/**
  * Throws an InvalidPointError for the first u-coordinate in `points` that is not canonical or is
- * of small order: what every implementation refuses before it multiplies.
+ * of small order: what every implementation refuses before it multiplies. The small-order list is
+ * the one SecAgg's key agreement refuses (RFC 7748 §7; crypto/agreement.ts): 0, 1, p - 1 and two
+ * of order 8 among canonical values.
  */
 export function checkPeerPoints(points: Uint8Array): void {
   for (let at = 0; at < points.length; at += ELEMENT_BYTES) {
     const index = at / ELEMENT_BYTES;
     if (!belowPrime(points, at)) throw new InvalidPointError(index, 'not a canonical u-coordinate');
-    if (SMALL_ORDER.some((u) => u[0] === points[at] && equalAt(points, at, u))) {
+    if (isSmallOrderKey(points.subarray(at, at + ELEMENT_BYTES))) {
       throw new InvalidPointError(index, 'of small order');
     }
   }
@@ -161,15 +151,13 @@ function belowPrime(points: Uint8Array, at: number): boolean {
   return (points[at] as number) < 0xed;
 }
 
-function equalAt(points: Uint8Array, at: number, value: Uint8Array): boolean {
-  for (let i = 0; i < ELEMENT_BYTES; i++) {
-    if (points[at + i] !== value[i]) return false;
-  }
-  return true;
-}
-
-/** s² mod p as a u-coordinate, for the 32-byte little-endian s (the portable groups' step). */
-export function squareModPrime(s: Uint8Array): Uint8Array {
-  const value = bytesToNumberLE(s);
-  return numberToBytesLE((value * value) % FIELD_PRIME, ELEMENT_BYTES);
+/**
+ * The group's batch operations on one thread, synchronous: what the single-threaded groups and
+ * the worker threads of worker-group.ts run (sodium-group.ts in WebAssembly, native-batches.ts
+ * natively). `multiply` throws InvalidPointError for the first refused point.
+ */
+export interface PsiBatches {
+  readonly name: string;
+  hashAndMultiply(ids: readonly string[], scalar: Scalar, dst: string): Uint8Array;
+  multiply(points: Uint8Array, scalar: Scalar): Uint8Array;
 }

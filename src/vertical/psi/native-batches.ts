@@ -11,10 +11,11 @@
  */
 import { utf8, zeroize } from '../../crypto/bytes.js';
 import { nativeKernels, type NativeKernels } from '../../crypto/native-kernels.js';
-import { checkBatch, checkPeerPoints, ELEMENT_BYTES } from './group.js';
-import type { PsiBatches } from './sodium-group.js';
+import { checkBatch, checkPeerPoints, ELEMENT_BYTES, type PsiBatches } from './group.js';
 
-type Kernels = Required<Pick<NativeKernels, 'ristrettoHash' | 'fieldSquare25519' | 'x25519'>>;
+export type Kernels = Required<
+  Pick<NativeKernels, 'ristrettoHash' | 'fieldSquare25519' | 'x25519'>
+>;
 
 const encoder = new TextEncoder();
 const MAX_BATCH_BYTES = 0xffffffff;
@@ -37,7 +38,8 @@ function packed(ids: readonly string[]): { messages: Uint8Array; ends: Uint32Arr
   return { messages, ends };
 }
 
-function batchesOn(native: Kernels): PsiBatches {
+/** The batches on `native`'s functions (exported so that a test can watch what they are given). */
+export function batchesOn(native: Kernels): PsiBatches {
   /** X25519 of `points` into a new array. */
   const x25519 = (points: Uint8Array, scalar: Uint8Array): Uint8Array => {
     const out = new Uint8Array(points.length);

@@ -12,8 +12,8 @@ import {
   PSI_DST,
   type PsiGroup,
   type Scalar,
-  squareModPrime,
 } from './group.js';
+import { squareModPrime } from './field25519.js';
 
 export const nobleGroup: PsiGroup = {
   name: 'noble',

@@ -15,7 +15,7 @@
  * random, and the shuffle makes positions meaningless (semi-honest security; a malicious party
  * can always choose its input set, and can lie about its output, so there is no stronger claim).
  *
- * Aligned order: both parties sort the intersection by the double-blinded encoding, which they
+ * Aligned order: both parties sort the intersection by the double-blinded values, which they
  * hold identically, so row k of A's aligned data and row k of B's belong to the same id with no
  * further message; the order is pseudorandom and says nothing about the ids.
  *

@@ -7,9 +7,8 @@
  * hash_to_ristretto255 (RFC 9380 Appendix B) is expand_message_xmd(SHA-512) to 64 bytes followed
  * by the one-way map: @noble/curves' expand_message_xmd (the same code nobleGroup runs) over
  * libsodium's SHA-512, which measured 3x faster here than noble's own SHA-512 and 2x faster than
- * node:crypto's per-call hashing of such short messages. The encoding's square (group.ts) is
- * computed with BigInts, as noble computes everything: not constant-time, which JavaScript cannot
- * promise; the native group squares in constant time (native/field25519.c).
+ * node:crypto's per-call hashing of such short messages. The encoding is squared in place
+ * (field25519.ts: limbs in float64, no BigInt, no secret-dependent branch or index).
  *
  * Batches work in the module's memory directly, through the raw functions that
  * libsodium-wrappers exposes as `.libsodium`: one allocation per batch instead of several per
@@ -25,10 +24,11 @@ import {
   checkPeerPoints,
   ELEMENT_BYTES,
   PSI_DST,
+  type PsiBatches,
   type PsiGroup,
   SCALAR_BYTES,
-  squareModPrime,
 } from './group.js';
+import { squareModPrime } from './field25519.js';
 
 /** The raw libsodium functions used here (pointers are byte offsets into HEAPU8). */
 interface SodiumWasm {
@@ -124,7 +124,7 @@ function hashAndMultiplySync(
       wasm.HEAPU8.set(bytes, uniform);
       wasm._crypto_core_ristretto255_from_hash(point, uniform);
       const encoding = wasm.HEAPU8.subarray(point, point + ELEMENT_BYTES);
-      wasm.HEAPU8.set(squareModPrime(encoding), point);
+      squareModPrime(encoding, encoding);
       x25519At(wasm, out + i * ELEMENT_BYTES, base, point);
     });
     return wasm.HEAPU8.slice(out, out + ids.length * ELEMENT_BYTES);
@@ -144,16 +144,6 @@ function multiplySync(wasm: SodiumWasm, points: Uint8Array, scalar: Uint8Array):
     }
     return wasm.HEAPU8.slice(out, out + points.length);
   });
-}
-
-/**
- * The group's batch operations on one thread, synchronous: what `sodiumGroup()` and the worker
- * threads of worker-group.ts run. `multiply` throws InvalidPointError for the first refused point.
- */
-export interface PsiBatches {
-  readonly name: string;
-  hashAndMultiply(ids: readonly string[], scalar: Uint8Array, dst: string): Uint8Array;
-  multiply(points: Uint8Array, scalar: Uint8Array): Uint8Array;
 }
 
 /** libsodium compiled to WebAssembly. */

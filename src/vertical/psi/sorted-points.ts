@@ -1,6 +1,6 @@
 /**
- * Encoded points in ascending byte order: how a PSI party finds repeated points, the intersection
- * and the aligned order without making a string of each point (at 100,000 ids per side, hex
+ * PSI values (32-byte u-coordinates) in ascending byte order: how a party finds repeated values,
+ * the intersection and the aligned order without making a string of each (at 100,000 ids per side, hex
  * strings and the sets holding them cost the main thread about 40 µs per id, much of it garbage
  * collection; sorting the bytes costs about 1 µs).
  *
@@ -40,7 +40,7 @@ export class SortedPoints {
   private readonly points: Uint8Array;
 
   /**
-   * `points`: whole ELEMENT_BYTES-byte encodings, concatenated. They are copied: the caller's
+   * `points`: whole ELEMENT_BYTES-byte values, concatenated. They are copied: the caller's
    * buffer may be sent on, or transferred to another thread and detached.
    */
   constructor(points: Uint8Array) {

@@ -3,7 +3,7 @@
  * (native-batches.ts), else libsodium compiled to WebAssembly (sodium-group.ts).
  * Every point is independent of the others, so a batch is cut into contiguous chunks, the chunks
  * run on all workers at once, and the answers are put back in order: the bytes are exactly those
- * of the single-threaded group (tested).
+ * of the single-threaded group (tested). Peer points are checked on the calling thread first.
  *
  * The threads come from the runtime's WorkerPool (src/runtime/worker-pool.ts), which the simulator's
  * training uses too: it already replaces dead workers and fails the tasks they held.
@@ -11,13 +11,12 @@
 import { availableParallelism } from 'node:os';
 import { WorkerPool } from '../../runtime/worker-pool.js';
 import { moduleBeside } from '../../runtime/worker.js';
-import { checkBatch, ELEMENT_BYTES, InvalidPointError, PSI_DST, type PsiGroup } from './group.js';
+import { checkBatch, checkPeerPoints, ELEMENT_BYTES, PSI_DST, type PsiGroup } from './group.js';
 import {
   ENGINE,
   HASH_AND_MULTIPLY,
   type HashAndMultiplyTask,
   MULTIPLY,
-  type MultiplyOutcome,
   type MultiplyTask,
 } from './worker-handlers.js';
 
@@ -88,30 +87,22 @@ export async function startWorkerGroup(options: WorkerGroupOptions = {}): Promis
 
     async multiply(points, scalar) {
       checkBatch(points, scalar);
-      const ranges = chunks(points.length / ELEMENT_BYTES, threads);
+      // On this thread, before any work: a refused point is reported by its index in the whole
+      // batch, as the single-threaded groups report it.
+      checkPeerPoints(points);
       const answers = await Promise.all(
-        ranges.map(([start, end]) => {
+        chunks(points.length / ELEMENT_BYTES, threads).map(([start, end]) => {
           // A copy of just the chunk, moved to the worker (sending a view would copy its whole
           // buffer).
           const chunk = points.slice(start * ELEMENT_BYTES, end * ELEMENT_BYTES);
           const task: MultiplyTask = { points: chunk, scalar };
-          return pool.run<MultiplyOutcome>(MULTIPLY, task, {
+          return pool.run<Uint8Array>(MULTIPLY, task, {
             label: `points ${start}..${end}`,
             transfer: [chunk.buffer],
           });
         }),
       );
-      // The first refused point of the batch, as the single-threaded group would report it.
-      for (const [i, answer] of answers.entries()) {
-        if ('invalid' in answer) {
-          const start = (ranges[i] as [number, number])[0];
-          throw new InvalidPointError(start + answer.invalid.index, answer.invalid.reason);
-        }
-      }
-      return concat(
-        answers.map((answer) => ('points' in answer ? answer.points : new Uint8Array())),
-        points.length,
-      );
+      return concat(answers, points.length);
     },
 
     close: () => pool.close(),

@@ -6,7 +6,6 @@
  */
 import type { HandlerTable, TaskReply } from '../../runtime/task-protocol.js';
 import { zeroize } from '../../crypto/bytes.js';
-import { InvalidPointError } from './group.js';
 import { loadSodium, wasmBatches } from './sodium-group.js';
 import { nativeBatches } from './native-batches.js';
 
@@ -20,11 +19,6 @@ export interface MultiplyTask {
   readonly points: Uint8Array;
   readonly scalar: Uint8Array;
 }
-
-/** A refused point travels back as a value (an Error crossing threads would lose its fields). */
-export type MultiplyOutcome =
-  | { readonly points: Uint8Array }
-  | { readonly invalid: { readonly index: number; readonly reason: InvalidPointError['reason'] } };
 
 export const HASH_AND_MULTIPLY = 'psi.hash-and-multiply';
 export const MULTIPLY = 'psi.multiply';
@@ -48,13 +42,11 @@ export async function createHandlers(): Promise<HandlerTable> {
         zeroize(task.scalar);
       }
     },
-    [MULTIPLY]: (task: MultiplyTask): TaskReply<MultiplyOutcome> => {
+    [MULTIPLY]: (task: MultiplyTask) => {
       try {
+        // worker-group.ts checked the points already; a refusal here fails the task.
         const points = batches.multiply(task.points, task.scalar);
-        return reply({ points }, points);
-      } catch (error) {
-        if (!(error instanceof InvalidPointError)) throw error;
-        return { value: { invalid: { index: error.index, reason: error.reason } } };
+        return reply(points, points);
       } finally {
         zeroize(task.scalar);
       }

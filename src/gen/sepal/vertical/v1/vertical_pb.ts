@@ -179,7 +179,7 @@ export const PlanSchema: GenMessage<Plan> = /*@__PURE__*/
  */
 export type OpenRequest = Message<"sepal.vertical.v1.OpenRequest"> & {
   /**
-   * The protocol version this file describes: 1.
+   * The protocol version this file describes: 2 (1 sent ristretto255 encodings in PsiMessage).
    *
    * @generated from field: uint32 protocol = 1;
    */
