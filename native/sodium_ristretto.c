@@ -105,26 +105,32 @@ static void tag_of(const unsigned char *dst, size_t dst_length, struct tag *tag)
 }
 
 /*
- * SHA-512 after Z_pad, the block of zeros every expansion's b_0 begins with: computed once per
- * call and copied for each message.
+ * What every expansion under one DST shares, computed once per call: the tag, and SHA-512 after
+ * Z_pad, the block of zeros every expansion's b_0 begins with (copied for each message).
  */
-static void zero_block_absorbed(sha512_state *state) {
+struct expander {
+  struct tag tag;
+  sha512_state after_zero_block;
+};
+
+static void expander_of(const unsigned char *dst, size_t dst_length, struct expander *expander) {
   static const unsigned char Z_PAD[128] = {0};
-  sodium.sha512_init(state);
-  sodium.sha512_update(state, Z_PAD, sizeof Z_PAD);
+  tag_of(dst, dst_length, &expander->tag);
+  sodium.sha512_init(&expander->after_zero_block);
+  sodium.sha512_update(&expander->after_zero_block, Z_PAD, sizeof Z_PAD);
 }
 
 /*
  * RFC 9380 §5.3.1 expand_message_xmd with SHA-512 (b_in_bytes 64, s_in_bytes 128) into out[0 ..
- * length), 1 ≤ length ≤ MAX_EXPANSION. `after_zero_block` is zero_block_absorbed's state.
+ * length), 1 ≤ length ≤ MAX_EXPANSION.
  */
-static void expand_message_xmd(const sha512_state *after_zero_block, const unsigned char *message,
-                               size_t message_length, const struct tag *tag, unsigned char *out,
-                               size_t length) {
+static void expand_message_xmd(const struct expander *expander, const unsigned char *message,
+                               size_t message_length, unsigned char *out, size_t length) {
+  const struct tag *tag = &expander->tag;
   const unsigned char length_and_zero[3] = {(unsigned char)(length >> 8),
                                             (unsigned char)length, 0};
   unsigned char b0[SHA512_BYTES], block[SHA512_BYTES];
-  sha512_state state = *after_zero_block;
+  sha512_state state = expander->after_zero_block;
   /* b_0 = H(Z_pad || msg || I2OSP(len_in_bytes, 2) || I2OSP(0, 1) || DST') */
   sodium.sha512_update(&state, message, message_length);
   sodium.sha512_update(&state, length_and_zero, sizeof length_and_zero);
@@ -184,10 +190,8 @@ static napi_value hash(napi_env env, napi_callback_info info) {
                          : NULL)) {
     return NULL;
   }
-  struct tag tag;
-  tag_of(dst, dst_bytes, &tag);
-  sha512_state after_zero_block;
-  zero_block_absorbed(&after_zero_block);
+  struct expander expander;
+  expander_of(dst, dst_bytes, &expander);
   unsigned char uniform[UNIFORM_BYTES];
   bool refused = false;
   for (size_t i = 0, start = 0; i < count; i++) {
@@ -197,8 +201,7 @@ static napi_value hash(napi_env env, napi_callback_info info) {
       refused = true;
       break;
     }
-    expand_message_xmd(&after_zero_block, messages + start, end - start, &tag, uniform,
-                       UNIFORM_BYTES);
+    expand_message_xmd(&expander, messages + start, end - start, uniform, UNIFORM_BYTES);
     sodium.from_hash(out + ELEMENT_BYTES * i, uniform);
     start = end;
   }
@@ -224,11 +227,9 @@ static napi_value expand(napi_env env, napi_callback_info info) {
                          : NULL)) {
     return NULL;
   }
-  struct tag tag;
-  tag_of(dst, dst_bytes, &tag);
-  sha512_state after_zero_block;
-  zero_block_absorbed(&after_zero_block);
-  expand_message_xmd(&after_zero_block, message, message_bytes, &tag, out, out_bytes);
+  struct expander expander;
+  expander_of(dst, dst_bytes, &expander);
+  expand_message_xmd(&expander, message, message_bytes, out, out_bytes);
   return NULL;
 }
 
