@@ -29,7 +29,7 @@ import { nativeKernels } from '../src/crypto/native-kernels.js';
 import { PSI_DST, type PsiGroup, randomScalar } from '../src/vertical/psi/group.js';
 import { nobleGroup } from '../src/vertical/psi/noble-group.js';
 import { simulatePsi } from '../src/vertical/psi/simulate.js';
-import { nativeBatches } from '../src/vertical/psi/native-batches.js';
+import { nativeBatches, packed } from '../src/vertical/psi/native-batches.js';
 import { groupOf, sodiumGroup } from '../src/vertical/psi/sodium-group.js';
 import { startWorkerGroup } from '../src/vertical/psi/worker-group.js';
 import { commitOf } from './commit.js';
@@ -122,9 +122,7 @@ const operationsMicroseconds = {
           for (const id of idBytes) expandNatively(id, tag, out);
         }),
         'hash_to_ristretto255 (addon, libsodium), per id': await perItem(N, () => {
-          const messages = utf8(ids.join(''));
-          const ends = new Uint32Array(ids.length);
-          ids.reduce((end, id, i) => (ends[i] = end + utf8(id).length), 0);
+          const { messages, ends } = packed(ids);
           hashNatively(messages, ends, utf8(PSI_DST), new Uint8Array(N * 32));
         }),
         'square mod p (addon), per value': await perItem(N, () =>

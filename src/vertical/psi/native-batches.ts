@@ -21,7 +21,7 @@ const encoder = new TextEncoder();
 const MAX_BATCH_BYTES = 0xffffffff;
 
 /** The ids' UTF-8 bytes back to back, and where each ends (as utf8() encodes them). */
-function packed(ids: readonly string[]): { messages: Uint8Array; ends: Uint32Array } {
+export function packed(ids: readonly string[]): { messages: Uint8Array; ends: Uint32Array } {
   // A UTF-16 code unit takes at most 3 bytes of UTF-8 (a surrogate pair, 2 units, takes 4).
   const room = ids.reduce((bytes, id) => bytes + 3 * id.length, 0);
   if (room > MAX_BATCH_BYTES) {
